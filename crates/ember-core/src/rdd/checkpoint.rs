@@ -1,0 +1,43 @@
+//! Reliable RDD checkpointing: partitions written under the context's checkpoint directory
+//! (`rdd-<id>/part-NNNNN`), after which the RDD reads them instead of its lineage.
+
+use super::object_file::{read_frames, write_frames};
+use super::output::{part_files, save_parts};
+use super::{PartitionIter, Rdd};
+use crate::partitioner::PartitionerDesc;
+use crate::{Data, Error, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a checkpointed RDD's partitions are, and what partitioning they keep.
+pub(crate) struct CheckpointFiles {
+    pub dir: PathBuf,
+    pub parts: Vec<PathBuf>,
+    pub num_partitions: usize,
+    pub partitioner: Option<PartitionerDesc>,
+    pub compress: bool,
+}
+
+/// Runs a job that writes every partition of `rdd`, then checks every part is there.
+pub(crate) fn write<T: Data>(rdd: &Rdd<T>) -> Result<CheckpointFiles> {
+    let ctx = rdd.context();
+    let base = ctx.checkpoint_dir().ok_or(Error::CheckpointDirNotSet)?;
+    let dir = base.join(format!("rdd-{}", rdd.id()));
+    let compress = ctx.conf().get_bool("spark.checkpoint.compress", false)?;
+    save_parts(rdd, &dir, true, Arc::new(move |out, it| write_frames(out, it, compress)))?;
+    let parts = part_files(&dir)?;
+    if parts.len() != rdd.num_partitions() {
+        return Err(Error::IllegalState(format!(
+            "Checkpoint RDD has a different number of partitions from original RDD. Original RDD [ID: {}, num of partitions: {}]; Checkpoint RDD [num of partitions: {}]",
+            rdd.id(),
+            rdd.num_partitions(),
+            parts.len()
+        )));
+    }
+    Ok(CheckpointFiles { dir, num_partitions: parts.len(), parts, partitioner: rdd.partitioner(), compress })
+}
+
+/// Reads one checkpointed partition.
+pub(crate) fn read_partition<T: Data>(files: &CheckpointFiles, split: usize) -> PartitionIter<T> {
+    read_frames(files.parts[split].clone(), files.compress)
+}
