@@ -14,9 +14,9 @@ static IDS: AtomicU64 = AtomicU64::new(0);
 ///
 /// ```
 /// # let ctx = ember_core::Context::local(2).unwrap();
-/// let lookup = ctx.broadcast(vec!["zero", "one", "two"]);
+/// let lookup = ctx.broadcast(vec!["zero".to_string(), "one".into(), "two".into()]);
 /// let b = lookup.clone();
-/// let names = ctx.parallelize(vec![2usize, 0], 2).map(move |i| b.value()[i].to_string());
+/// let names = ctx.parallelize(vec![2usize, 0], 2).map(move |i| b.value()[i].clone());
 /// assert_eq!(names.collect().unwrap(), vec!["two", "zero"]);
 /// ```
 pub struct Broadcast<T> {

@@ -1,9 +1,11 @@
 //! Reliable RDD checkpointing: partitions written under the context's checkpoint directory
-//! (`rdd-<id>/part-NNNNN`), after which the RDD reads them instead of its lineage.
+//! (`rdd-<id>/part-NNNNN`), after which the RDD reads them instead of its lineage: the files
+//! become the RDD's operator (Spark's `ReliableCheckpointRDD`), with no parents.
 
 use super::object_file::{read_frames, write_frames};
 use super::output::{part_files, save_parts};
-use super::{PartitionIter, Rdd};
+use super::{Dependency, PartitionIter, Rdd, RddOp};
+use crate::scheduler::TaskContext;
 use crate::partitioner::PartitionerDesc;
 use crate::{Data, Error, Result};
 use std::path::PathBuf;
@@ -11,11 +13,9 @@ use std::sync::Arc;
 
 /// Where a checkpointed RDD's partitions are, and what partitioning they keep.
 pub(crate) struct CheckpointFiles {
-    pub dir: PathBuf,
-    pub parts: Vec<PathBuf>,
-    pub num_partitions: usize,
-    pub partitioner: Option<PartitionerDesc>,
-    pub compress: bool,
+    parts: Vec<PathBuf>,
+    partitioner: Option<PartitionerDesc>,
+    compress: bool,
 }
 
 /// Runs a job that writes every partition of `rdd`, then checks every part is there.
@@ -34,10 +34,23 @@ pub(crate) fn write<T: Data>(rdd: &Rdd<T>) -> Result<CheckpointFiles> {
             parts.len()
         )));
     }
-    Ok(CheckpointFiles { dir, num_partitions: parts.len(), parts, partitioner: rdd.partitioner(), compress })
+    Ok(CheckpointFiles { parts, partitioner: rdd.partitioner(), compress })
 }
 
-/// Reads one checkpointed partition.
-pub(crate) fn read_partition<T: Data>(files: &CheckpointFiles, split: usize) -> PartitionIter<T> {
-    read_frames(files.parts[split].clone(), files.compress)
+impl<T: Data> RddOp<T> for CheckpointFiles {
+    fn num_partitions(&self) -> usize {
+        self.parts.len()
+    }
+    fn dependencies(&self) -> Vec<Dependency> {
+        Vec::new()
+    }
+    fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<T> {
+        read_frames(self.parts[split].clone(), self.compress)
+    }
+    fn partitioner(&self) -> Option<PartitionerDesc> {
+        self.partitioner.clone()
+    }
+    fn name(&self) -> &'static str {
+        "ReliableCheckpointRDD"
+    }
 }

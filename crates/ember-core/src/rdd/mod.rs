@@ -26,7 +26,7 @@ use crate::partitioner::PartitionerDesc;
 use crate::scheduler::TaskContext;
 use crate::storage::{BlockId, StorageLevel};
 use crate::{Context, Data, Error, Result};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -64,18 +64,21 @@ pub(crate) trait AnyRdd: Send + Sync {
     fn describe(&self) -> String;
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum CheckpointState {
     None,
     Marked,
     /// Being written by a job; keeps that job from checkpointing the RDD again.
     Writing,
-    Done(checkpoint::CheckpointFiles),
+    Done,
 }
 
 pub(crate) struct RddNode<T: Data> {
     id: usize,
     ctx: Context,
-    op: Box<dyn RddOp<T>>,
+    /// Replaced by a checkpoint reader once checkpointed, which drops the parents (Spark's
+    /// `markCheckpointed` clearing dependencies) so old lineage is freed.
+    op: RwLock<Arc<dyn RddOp<T>>>,
     storage: Mutex<StorageLevel>,
     checkpoint: Mutex<CheckpointState>,
 }
@@ -121,28 +124,25 @@ impl<T: Data> AnyRdd for RddNode<T> {
         self.id
     }
     fn num_partitions(&self) -> usize {
-        match &*self.checkpoint.lock() {
-            CheckpointState::Done(files) => files.num_partitions,
-            _ => self.op.num_partitions(),
-        }
+        self.op().num_partitions()
     }
     fn dependencies(&self) -> Vec<Dependency> {
-        match &*self.checkpoint.lock() {
-            CheckpointState::Done(_) => Vec::new(),
-            _ => self.op.dependencies(),
-        }
+        self.op().dependencies()
     }
     fn checkpoint_if_marked(self: Arc<Self>) -> Result<()> {
         {
             let mut state = self.checkpoint.lock();
-            if !matches!(*state, CheckpointState::Marked) {
+            if *state != CheckpointState::Marked {
                 return Ok(());
             }
             *state = CheckpointState::Writing;
         }
         let rdd = Rdd { node: self };
         let (state, result) = match checkpoint::write(&rdd) {
-            Ok(files) => (CheckpointState::Done(files), Ok(())),
+            Ok(files) => {
+                *rdd.node.op.write() = Arc::new(files);
+                (CheckpointState::Done, Ok(()))
+            }
             Err(e) => {
                 tracing::error!("Checkpointing RDD {} failed: {e}", rdd.id());
                 (CheckpointState::Marked, Err(e))
@@ -152,7 +152,13 @@ impl<T: Data> AnyRdd for RddNode<T> {
         result
     }
     fn describe(&self) -> String {
-        format!("{}[{}]", self.op.name(), self.id)
+        format!("{}[{}]", self.op().name(), self.id)
+    }
+}
+
+impl<T: Data> RddNode<T> {
+    fn op(&self) -> Arc<dyn RddOp<T>> {
+        self.op.read().clone()
     }
 }
 
@@ -161,7 +167,7 @@ impl<T: Data> Rdd<T> {
         let node = Arc::new(RddNode {
             id: ctx.new_rdd_id(),
             ctx: ctx.clone(),
-            op: Box::new(op),
+            op: RwLock::new(Arc::new(op)),
             storage: Mutex::new(StorageLevel::NONE),
             checkpoint: Mutex::new(CheckpointState::None),
         });
@@ -189,23 +195,18 @@ impl<T: Data> Rdd<T> {
 
     /// How the keys of this RDD are partitioned, if known.
     pub fn partitioner(&self) -> Option<PartitionerDesc> {
-        match &*self.node.checkpoint.lock() {
-            CheckpointState::Done(files) => files.partitioner.clone(),
-            _ => self.node.op.partitioner(),
-        }
+        self.node.op().partitioner()
     }
 
     /// The records of partition `split`: from the checkpoint, the block store, or computed.
     pub(crate) fn iterator(&self, split: usize, tc: &TaskContext) -> PartitionIter<T> {
-        if let CheckpointState::Done(files) = &*self.node.checkpoint.lock() {
-            return checkpoint::read_partition(files, split);
-        }
+        let op = self.node.op();
         let level = *self.node.storage.lock();
         if level == StorageLevel::NONE {
-            return self.node.op.compute(split, tc);
+            return op.compute(split, tc);
         }
         self.context().block_manager().get_or_compute(BlockId::Rdd { rdd: self.id(), split }, level, || {
-            self.node.op.compute(split, tc)
+            op.compute(split, tc)
         })
     }
 
@@ -258,7 +259,7 @@ impl<T: Data> Rdd<T> {
             return Err(Error::CheckpointDirNotSet);
         }
         let mut state = self.node.checkpoint.lock();
-        if matches!(*state, CheckpointState::None) {
+        if *state == CheckpointState::None {
             *state = CheckpointState::Marked;
         }
         Ok(())
@@ -266,15 +267,12 @@ impl<T: Data> Rdd<T> {
 
     /// Whether this RDD has been checkpointed (its lineage is cut).
     pub fn is_checkpointed(&self) -> bool {
-        matches!(*self.node.checkpoint.lock(), CheckpointState::Done(_))
+        *self.node.checkpoint.lock() == CheckpointState::Done
     }
 
     /// The directory holding this RDD's checkpoint files, once written.
     pub fn checkpoint_file(&self) -> Option<PathBuf> {
-        match &*self.node.checkpoint.lock() {
-            CheckpointState::Done(files) => Some(files.dir.clone()),
-            _ => None,
-        }
+        self.is_checkpointed().then(|| self.context().checkpoint_dir()).flatten().map(|d| d.join(format!("rdd-{}", self.id())))
     }
 
     /// How many RDDs lie on the longest path from this one to a source or checkpoint.

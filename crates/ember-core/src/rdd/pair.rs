@@ -31,10 +31,10 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     ///
     /// ```
     /// # let ctx = ember_core::Context::local(2).unwrap();
-    /// let pairs = ctx.parallelize(vec![("a", 1), ("a", 2), ("b", 3)], 2);
+    /// let pairs = ctx.parallelize(vec![('a', 1), ('a', 2), ('b', 3)], 2);
     /// let mut sums = pairs.combine_by_key(|v| v, |c, v| c + v, |a, b| a + b).collect().unwrap();
     /// sums.sort();
-    /// assert_eq!(sums, vec![("a", 3), ("b", 3)]);
+    /// assert_eq!(sums, vec![('a', 3), ('b', 3)]);
     /// ```
     pub fn combine_by_key<C: Data>(
         &self,
