@@ -148,25 +148,42 @@ pub struct Accumulator<A> {
 
 impl<A> Clone for Accumulator<A> {
     fn clone(&self) -> Self {
-        Accumulator { id: self.id, name: self.name.clone(), global: self.global.clone() }
+        Accumulator {
+            id: self.id,
+            name: self.name.clone(),
+            global: self.global.clone(),
+        }
     }
 }
 
 impl<A: AccumulatorKind> Accumulator<A> {
     /// A new accumulator at zero.
     pub fn new(name: Option<&str>) -> Self {
-        Accumulator { id: IDS.fetch_add(1, Ordering::Relaxed), name: name.map(str::to_owned), global: Arc::default() }
+        Accumulator {
+            id: IDS.fetch_add(1, Ordering::Relaxed),
+            name: name.map(str::to_owned),
+            global: Arc::default(),
+        }
     }
 
     /// Adds `v`: inside a task it counts once the task succeeds; on the driver at once.
     pub fn add(&self, v: A::In) {
         let in_task = TASK_UPDATES.with(|u| {
             let mut u = u.borrow_mut();
-            let Some(updates) = u.as_mut() else { return Err(v) };
-            let entry = updates
-                .entry(self.id)
-                .or_insert_with(|| Box::new(PendingUpdate { partial: A::default(), global: self.global.clone() }));
-            entry.as_any().downcast_mut::<A>().expect("accumulator ids are unique").add(v);
+            let Some(updates) = u.as_mut() else {
+                return Err(v);
+            };
+            let entry = updates.entry(self.id).or_insert_with(|| {
+                Box::new(PendingUpdate {
+                    partial: A::default(),
+                    global: self.global.clone(),
+                })
+            });
+            entry
+                .as_any()
+                .downcast_mut::<A>()
+                .expect("accumulator ids are unique")
+                .add(v);
             Ok(())
         });
         if let Err(v) = in_task {
@@ -224,7 +241,10 @@ impl crate::Context {
         Accumulator::new(Some(name))
     }
     /// A named accumulator collecting every value added.
-    pub fn collection_accumulator<T: Clone + Send + 'static>(&self, name: &str) -> Accumulator<Collection<T>> {
+    pub fn collection_accumulator<T: Clone + Send + 'static>(
+        &self,
+        name: &str,
+    ) -> Accumulator<Collection<T>> {
         Accumulator::new(Some(name))
     }
 }

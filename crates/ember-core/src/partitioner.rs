@@ -44,7 +44,10 @@ pub struct HashPartitioner {
 impl HashPartitioner {
     /// A hash partitioner with `partitions` partitions (at least 1).
     pub fn new(partitions: usize) -> Self {
-        HashPartitioner { partitions: partitions.max(1), hasher: key_hasher() }
+        HashPartitioner {
+            partitions: partitions.max(1),
+            hasher: key_hasher(),
+        }
     }
 }
 
@@ -58,7 +61,10 @@ impl<K: Hash> Partitioner<K> for HashPartitioner {
         ((self.hasher.hash_one(key) >> 32) as usize * self.partitions) >> 32
     }
     fn desc(&self) -> PartitionerDesc {
-        PartitionerDesc { kind: "hash".into(), num_partitions: self.partitions }
+        PartitionerDesc {
+            kind: "hash".into(),
+            num_partitions: self.partitions,
+        }
     }
 }
 
@@ -76,11 +82,19 @@ pub struct RangePartitioner<K> {
 impl<K: Ord + Clone> RangePartitioner<K> {
     /// A range partitioner with explicit upper bounds (sorted ascending); `bounds.len() + 1` partitions.
     pub fn from_bounds(bounds: Vec<K>, ascending: bool) -> Self {
-        RangePartitioner { bounds, ascending, id: RANGE_IDS.fetch_add(1, Ordering::Relaxed) }
+        RangePartitioner {
+            bounds,
+            ascending,
+            id: RANGE_IDS.fetch_add(1, Ordering::Relaxed),
+        }
     }
 
     /// Bounds for `partitions` partitions from `(key, weight)` samples, as Spark's `determineBounds`.
-    pub(crate) fn from_samples(mut samples: Vec<(K, f64)>, partitions: usize, ascending: bool) -> Self {
+    pub(crate) fn from_samples(
+        mut samples: Vec<(K, f64)>,
+        partitions: usize,
+        ascending: bool,
+    ) -> Self {
         samples.sort_by(|a, b| a.0.cmp(&b.0));
         let total: f64 = samples.iter().map(|s| s.1).sum();
         let step = total / partitions.max(1) as f64;
@@ -88,7 +102,10 @@ impl<K: Ord + Clone> RangePartitioner<K> {
         let (mut cum, mut target) = (0.0, step);
         for (key, weight) in samples {
             cum += weight;
-            if cum >= target && bounds.len() + 1 < partitions && bounds.last().is_none_or(|b| *b < key) {
+            if cum >= target
+                && bounds.len() + 1 < partitions
+                && bounds.last().is_none_or(|b| *b < key)
+            {
                 bounds.push(key);
                 target += step;
             }
@@ -110,7 +127,10 @@ impl<K: Ord + Clone + Send + Sync + 'static> Partitioner<K> for RangePartitioner
         }
     }
     fn desc(&self) -> PartitionerDesc {
-        PartitionerDesc { kind: format!("range#{}", self.id), num_partitions: self.bounds.len() + 1 }
+        PartitionerDesc {
+            kind: format!("range#{}", self.id),
+            num_partitions: self.bounds.len() + 1,
+        }
     }
 }
 
@@ -121,7 +141,11 @@ mod tests {
     // PartitioningSuite: "HashPartitioner equality", "RangePartitioner equality", "getPartition".
     #[test]
     fn hash_partitioners_with_equal_sizes_are_equal() {
-        let (a, b, c) = (HashPartitioner::new(2), HashPartitioner::new(2), HashPartitioner::new(4));
+        let (a, b, c) = (
+            HashPartitioner::new(2),
+            HashPartitioner::new(2),
+            HashPartitioner::new(4),
+        );
         assert_eq!(Partitioner::<u32>::desc(&a), Partitioner::<u32>::desc(&b));
         assert_ne!(Partitioner::<u32>::desc(&a), Partitioner::<u32>::desc(&c));
     }

@@ -10,12 +10,12 @@ mod cartesian;
 pub(crate) mod checkpoint;
 mod coalesced;
 mod map_partitions;
+mod object_file;
 mod ordered;
+mod output;
 mod pair;
 mod parallel_collection;
 pub(crate) mod shuffled;
-mod object_file;
-mod output;
 pub(crate) mod text_file;
 mod union;
 mod zipped_with_index;
@@ -109,7 +109,9 @@ pub struct Rdd<T: Data> {
 
 impl<T: Data> Clone for Rdd<T> {
     fn clone(&self) -> Self {
-        Rdd { node: self.node.clone() }
+        Rdd {
+            node: self.node.clone(),
+        }
     }
 }
 
@@ -205,9 +207,14 @@ impl<T: Data> Rdd<T> {
         if level == StorageLevel::NONE {
             return op.compute(split, tc);
         }
-        self.context().block_manager().get_or_compute(BlockId::Rdd { rdd: self.id(), split }, level, || {
-            op.compute(split, tc)
-        })
+        self.context().block_manager().get_or_compute(
+            BlockId::Rdd {
+                rdd: self.id(),
+                split,
+            },
+            level,
+            || op.compute(split, tc),
+        )
     }
 
     /// Keeps computed partitions in the block store at `level` (set once, as in Spark).
@@ -272,7 +279,10 @@ impl<T: Data> Rdd<T> {
 
     /// The directory holding this RDD's checkpoint files, once written.
     pub fn checkpoint_file(&self) -> Option<PathBuf> {
-        self.is_checkpointed().then(|| self.context().checkpoint_dir()).flatten().map(|d| d.join(format!("rdd-{}", self.id())))
+        self.is_checkpointed()
+            .then(|| self.context().checkpoint_dir())
+            .flatten()
+            .map(|d| d.join(format!("rdd-{}", self.id())))
     }
 
     /// How many RDDs lie on the longest path from this one to a source or checkpoint.
@@ -294,7 +304,12 @@ impl<T: Data> Rdd<T> {
     /// A multi-line description of the lineage (Spark's `toDebugString`).
     pub fn to_debug_string(&self) -> String {
         fn walk(rdd: &dyn AnyRdd, indent: usize, out: &mut String) {
-            out.push_str(&format!("{}({}) {}\n", "  ".repeat(indent), rdd.num_partitions(), rdd.describe()));
+            out.push_str(&format!(
+                "{}({}) {}\n",
+                "  ".repeat(indent),
+                rdd.num_partitions(),
+                rdd.describe()
+            ));
             for d in rdd.dependencies() {
                 match d {
                     Dependency::Narrow(p) => walk(p.as_ref(), indent, out),

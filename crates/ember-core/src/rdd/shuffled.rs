@@ -67,12 +67,19 @@ impl<K: Key, V: Data, C: Data> ShuffleDep for ShuffleDependency<K, V, C> {
         match &self.map_side {
             MapSide::Combine(agg, partitioner) => {
                 let create = agg.create.as_ref();
-                let (out, memory) =
-                    write_combined(manager, records, partitioner.as_ref(), create, agg.merge_value.as_ref(), tc);
+                let (out, memory) = write_combined(
+                    manager,
+                    records,
+                    partitioner.as_ref(),
+                    create,
+                    agg.merge_value.as_ref(),
+                    tc,
+                );
                 manager.put_output(self.id, tc.partition_id(), out, memory);
             }
             MapSide::Plain(route) => {
-                let (out, memory) = write_plain(manager, records, route.as_ref(), self.reducers, tc);
+                let (out, memory) =
+                    write_plain(manager, records, route.as_ref(), self.reducers, tc);
                 manager.put_output(self.id, tc.partition_id(), out, memory);
             }
         }
@@ -100,11 +107,16 @@ impl<K: Key, C: Data> RddOp<(K, C)> for ShuffledRdd<K, C> {
     }
     fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<(K, C)> {
         let manager = self.ctx.shuffle_manager();
-        let outputs = manager.outputs::<K, C>(self.dep.shuffle_id()).unwrap_or_else(|e| raise(e));
+        let outputs = manager
+            .outputs::<K, C>(self.dep.shuffle_id())
+            .unwrap_or_else(|e| raise(e));
         let compress = manager.compress;
         let records = outputs.into_iter().flat_map(move |out| {
-            (0..out.buckets[split].len())
-                .flat_map(move |i| out.buckets[split][i].records(compress).unwrap_or_else(|e| raise(e)))
+            (0..out.buckets[split].len()).flat_map(move |i| {
+                out.buckets[split][i]
+                    .records(compress)
+                    .unwrap_or_else(|e| raise(e))
+            })
         });
         let Some(merge) = &self.merge_combiners else {
             return Box::new(records);
@@ -121,7 +133,11 @@ impl<K: Key, C: Data> RddOp<(K, C)> for ShuffledRdd<K, C> {
                 }
             }
         }
-        Box::new(merged.into_iter().map(|(k, c)| (k, c.expect("combiner present"))))
+        Box::new(
+            merged
+                .into_iter()
+                .map(|(k, c)| (k, c.expect("combiner present"))),
+        )
     }
     fn partitioner(&self) -> Option<PartitionerDesc> {
         self.partitioner.clone()
@@ -151,7 +167,14 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
         });
         Rdd::from_op(
             &ctx,
-            ShuffledRdd { ctx: ctx.clone(), dep, reducers, merge_combiners, partitioner: Some(desc), _key: Default::default() },
+            ShuffledRdd {
+                ctx: ctx.clone(),
+                dep,
+                reducers,
+                merge_combiners,
+                partitioner: Some(desc),
+                _key: Default::default(),
+            },
         )
     }
 

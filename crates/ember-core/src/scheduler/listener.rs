@@ -146,7 +146,8 @@ pub(crate) struct ListenerBus {
 
 impl ListenerBus {
     pub(crate) fn new() -> ListenerBus {
-        let (sender, receiver): (Sender<SchedulerEvent>, Receiver<SchedulerEvent>) = crossbeam_channel::unbounded();
+        let (sender, receiver): (Sender<SchedulerEvent>, Receiver<SchedulerEvent>) =
+            crossbeam_channel::unbounded();
         let listeners: Arc<Mutex<Vec<Arc<dyn SparkListener>>>> = Arc::default();
         let pending: Arc<Pending> = Arc::default();
         let (l, p) = (listeners.clone(), pending.clone());
@@ -156,7 +157,11 @@ impl ListenerBus {
                 while let Ok(event) = receiver.recv() {
                     let targets = l.lock().clone();
                     for listener in targets {
-                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener.on_event(&event))).is_err() {
+                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            listener.on_event(&event)
+                        }))
+                        .is_err()
+                        {
                             tracing::error!("Listener panicked while handling {event:?}");
                         }
                     }
@@ -168,7 +173,11 @@ impl ListenerBus {
                 }
             })
             .expect("spawning the listener bus thread");
-        ListenerBus { sender, listeners, pending }
+        ListenerBus {
+            sender,
+            listeners,
+            pending,
+        }
     }
 
     pub(crate) fn add(&self, listener: Arc<dyn SparkListener>) {
@@ -195,5 +204,8 @@ impl ListenerBus {
 }
 
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
