@@ -10,6 +10,7 @@ use crate::{accumulator, Context, Data, Error, Result};
 use std::any::Any;
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -170,33 +171,40 @@ impl Context {
                 num_tasks,
             }));
         let (tx, rx) = crossbeam_channel::unbounded();
+        // Set when the stage fails: its queued tasks are skipped (Spark cancels them).
+        let aborted = Arc::new(AtomicBool::new(false));
         let launch = |index: usize, attempt: usize| -> Result<()> {
             let tc = TaskContext::new(stage_id, partitions[index], attempt, self.next_task_id());
-            let (task, tx, ctx) = (task.clone(), tx.clone(), self.clone());
+            let (task, tx, ctx, aborted) =
+                (task.clone(), tx.clone(), self.clone(), aborted.clone());
             self.executor().submit(Box::new(move || {
-                let result = ctx.run_task(&tc, task.as_ref());
+                let result = if aborted.load(Ordering::SeqCst) {
+                    Err("cancelled: stage aborted".to_string())
+                } else {
+                    ctx.run_task(&tc, task.as_ref())
+                };
                 let _ = tx.send((index, attempt, result));
             }))
         };
+        let mut in_flight = 0usize;
         let outcome = (|| {
             for index in 0..num_tasks {
                 launch(index, 0)?;
+                in_flight += 1;
             }
             let mut results: Vec<Option<R>> = (0..num_tasks).map(|_| None).collect();
-            let mut remaining = num_tasks;
-            while remaining > 0 {
+            while in_flight > 0 {
                 let (index, attempt, result) = rx.recv().map_err(|_| Error::ContextStopped)?;
+                in_flight -= 1;
                 match result {
-                    Ok(value) => {
-                        results[index] = Some(value);
-                        remaining -= 1;
-                    }
+                    Ok(value) => results[index] = Some(value),
                     Err(message) if attempt + 1 < self.max_task_failures() => {
                         tracing::warn!(
                             "Lost task {}.{attempt} in stage {stage_id}.0: {message} (retrying)",
                             partitions[index]
                         );
                         launch(index, attempt + 1)?;
+                        in_flight += 1;
                     }
                     Err(message) => {
                         return Err(Error::JobFailed {
@@ -214,6 +222,15 @@ impl Context {
                 .map(|r| r.expect("every task reported"))
                 .collect())
         })();
+        if outcome.is_err() {
+            // Wait for the stage's running tasks, so none outlives the failed job.
+            aborted.store(true, Ordering::SeqCst);
+            for _ in 0..in_flight {
+                if rx.recv().is_err() {
+                    break;
+                }
+            }
+        }
         self.bus()
             .post(SchedulerEvent::StageCompleted(listener::StageCompleted {
                 stage_id,
