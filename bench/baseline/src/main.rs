@@ -7,20 +7,14 @@ use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
 fn main() -> std::io::Result<()> {
-    let path = std::env::args()
-        .nth(1)
-        .expect("usage: wordcount-baseline FILE");
+    let path = std::env::args().nth(1).expect("usage: wordcount-baseline FILE");
     let started = Instant::now();
     let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut line = String::new();
     let mut words = 0u64;
     while reader.read_line(&mut line)? > 0 {
-        for word in line
-            .trim_end_matches(['\n', '\r'])
-            .split(' ')
-            .filter(|w| !w.is_empty())
-        {
+        for word in line.trim_end_matches(['\n', '\r']).split(' ').filter(|w| !w.is_empty()) {
             words += 1;
             match counts.get_mut(word) {
                 Some(n) => *n += 1,
@@ -32,10 +26,6 @@ fn main() -> std::io::Result<()> {
         line.clear();
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "words {words} distinct {} secs {secs:.3} words_per_sec {:.0}",
-        counts.len(),
-        words as f64 / secs
-    );
+    println!("words {words} distinct {} secs {secs:.3} words_per_sec {:.0}", counts.len(), words as f64 / secs);
     Ok(())
 }

@@ -148,22 +148,14 @@ pub struct Accumulator<A> {
 
 impl<A> Clone for Accumulator<A> {
     fn clone(&self) -> Self {
-        Accumulator {
-            id: self.id,
-            name: self.name.clone(),
-            global: self.global.clone(),
-        }
+        Accumulator { id: self.id, name: self.name.clone(), global: self.global.clone() }
     }
 }
 
 impl<A: AccumulatorKind> Accumulator<A> {
     /// A new accumulator at zero.
     pub fn new(name: Option<&str>) -> Self {
-        Accumulator {
-            id: IDS.fetch_add(1, Ordering::Relaxed),
-            name: name.map(str::to_owned),
-            global: Arc::default(),
-        }
+        Accumulator { id: IDS.fetch_add(1, Ordering::Relaxed), name: name.map(str::to_owned), global: Arc::default() }
     }
 
     /// Adds `v`: inside a task it counts once the task succeeds; on the driver at once.
@@ -173,17 +165,10 @@ impl<A: AccumulatorKind> Accumulator<A> {
             let Some(updates) = u.as_mut() else {
                 return Err(v);
             };
-            let entry = updates.entry(self.id).or_insert_with(|| {
-                Box::new(PendingUpdate {
-                    partial: A::default(),
-                    global: self.global.clone(),
-                })
-            });
-            entry
-                .as_any()
-                .downcast_mut::<A>()
-                .expect("accumulator ids are unique")
-                .add(v);
+            let entry = updates
+                .entry(self.id)
+                .or_insert_with(|| Box::new(PendingUpdate { partial: A::default(), global: self.global.clone() }));
+            entry.as_any().downcast_mut::<A>().expect("accumulator ids are unique").add(v);
             Ok(())
         });
         if let Err(v) = in_task {
@@ -241,10 +226,7 @@ impl crate::Context {
         Accumulator::new(Some(name))
     }
     /// A named accumulator collecting every value added.
-    pub fn collection_accumulator<T: Clone + Send + 'static>(
-        &self,
-        name: &str,
-    ) -> Accumulator<Collection<T>> {
+    pub fn collection_accumulator<T: Clone + Send + 'static>(&self, name: &str) -> Accumulator<Collection<T>> {
         Accumulator::new(Some(name))
     }
 }

@@ -27,11 +27,7 @@ pub struct Broadcast<T> {
 
 impl<T> Clone for Broadcast<T> {
     fn clone(&self) -> Self {
-        Broadcast {
-            id: self.id,
-            value: self.value.clone(),
-            destroyed: self.destroyed.clone(),
-        }
+        Broadcast { id: self.id, value: self.value.clone(), destroyed: self.destroyed.clone() }
     }
 }
 
@@ -65,10 +61,6 @@ impl<T: Data> Broadcast<T> {
 impl crate::Context {
     /// Shares `value` with every task.
     pub fn broadcast<T: Data>(&self, value: T) -> Broadcast<T> {
-        Broadcast {
-            id: IDS.fetch_add(1, Ordering::Relaxed),
-            value: Arc::new(value),
-            destroyed: Arc::default(),
-        }
+        Broadcast { id: IDS.fetch_add(1, Ordering::Relaxed), value: Arc::new(value), destroyed: Arc::default() }
     }
 }

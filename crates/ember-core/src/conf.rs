@@ -36,34 +36,13 @@ const KNOWN_KEYS: &[(&str, Option<&str>)] = &[
     ("spark.streaming.backpressure.pid.integral", Some("0.2")),
     ("spark.streaming.backpressure.pid.derived", Some("0.0")),
     ("spark.streaming.backpressure.pid.minRate", Some("100")),
-    (
-        "spark.streaming.receiver.writeAheadLog.enable",
-        Some("false"),
-    ),
-    (
-        "spark.streaming.receiver.writeAheadLog.rollingIntervalSecs",
-        Some("60"),
-    ),
-    (
-        "spark.streaming.receiver.writeAheadLog.maxFailures",
-        Some("3"),
-    ),
-    (
-        "spark.streaming.receiver.writeAheadLog.closeFileAfterWrite",
-        Some("false"),
-    ),
-    (
-        "spark.streaming.driver.writeAheadLog.rollingIntervalSecs",
-        Some("60"),
-    ),
-    (
-        "spark.streaming.driver.writeAheadLog.maxFailures",
-        Some("3"),
-    ),
-    (
-        "spark.streaming.driver.writeAheadLog.closeFileAfterWrite",
-        Some("false"),
-    ),
+    ("spark.streaming.receiver.writeAheadLog.enable", Some("false")),
+    ("spark.streaming.receiver.writeAheadLog.rollingIntervalSecs", Some("60")),
+    ("spark.streaming.receiver.writeAheadLog.maxFailures", Some("3")),
+    ("spark.streaming.receiver.writeAheadLog.closeFileAfterWrite", Some("false")),
+    ("spark.streaming.driver.writeAheadLog.rollingIntervalSecs", Some("60")),
+    ("spark.streaming.driver.writeAheadLog.maxFailures", Some("3")),
+    ("spark.streaming.driver.writeAheadLog.closeFileAfterWrite", Some("false")),
     ("spark.streaming.unpersist", Some("true")),
     ("spark.streaming.stopGracefullyOnShutdown", Some("false")),
     ("spark.streaming.stopSparkContextByDefault", Some("true")),
@@ -73,10 +52,7 @@ const KNOWN_KEYS: &[(&str, Option<&str>)] = &[
     ("spark.streaming.receiverRestartDelay", Some("2000")),
     ("spark.streaming.manualClock.jump", Some("0")),
     ("spark.streaming.checkpoint.directory", None),
-    (
-        "spark.streaming.fileStream.minRememberDuration",
-        Some("60s"),
-    ),
+    ("spark.streaming.fileStream.minRememberDuration", Some("60s")),
     ("spark.streaming.minRememberDuration", Some("60s")),
     ("spark.streaming.kafka.maxRatePerPartition", Some("0")),
 ];
@@ -120,18 +96,12 @@ impl Conf {
 
     /// A configuration with no file or environment applied (tests, embedding).
     pub fn empty() -> Self {
-        Conf {
-            values: BTreeMap::new(),
-        }
+        Conf { values: BTreeMap::new() }
     }
 
     /// Reads `spark-defaults.conf`-style lines: `key value` or `key=value`, `#` comments.
     pub fn load_properties(&mut self, text: &str) {
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             let (key, value) = match line.split_once('=') {
                 Some((k, v)) if !k.trim().contains(char::is_whitespace) => (k.trim(), v.trim()),
                 _ => match line.split_once(char::is_whitespace) {
@@ -164,37 +134,23 @@ impl Conf {
 
     /// The value set for `key`, or its built-in default.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str).or_else(|| {
-            KNOWN_KEYS
-                .iter()
-                .find(|(k, _)| *k == key)
-                .and_then(|(_, d)| *d)
-        })
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .or_else(|| KNOWN_KEYS.iter().find(|(k, _)| *k == key).and_then(|(_, d)| *d))
     }
 
     /// All explicitly set pairs, sorted by key.
     pub fn get_all(&self) -> Vec<(String, String)> {
-        self.values
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
     /// The explicitly set keys Ember does not know, each with the closest known key.
     pub fn unknown_keys(&self) -> Vec<(String, Option<&'static str>)> {
-        self.values
-            .keys()
-            .filter(|k| !is_known(k))
-            .map(|k| (k.clone(), closest_known(k)))
-            .collect()
+        self.values.keys().filter(|k| !is_known(k)).map(|k| (k.clone(), closest_known(k))).collect()
     }
 
-    fn parsed<T>(
-        &self,
-        key: &str,
-        parse: impl Fn(&str) -> Option<T>,
-        what: &str,
-    ) -> Result<Option<T>> {
+    fn parsed<T>(&self, key: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Result<Option<T>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => parse(v.trim()).map(Some).ok_or_else(|| Error::InvalidConf {
@@ -207,12 +163,11 @@ impl Conf {
 
     /// `key` as a whole number; an error names the key and value if it does not parse.
     pub fn get_usize(&self, key: &str) -> Result<usize> {
-        self.parsed(key, |v| v.parse().ok(), "a whole number")?
-            .ok_or_else(|| Error::InvalidConf {
-                key: key.into(),
-                value: String::new(),
-                reason: "not set".into(),
-            })
+        self.parsed(key, |v| v.parse().ok(), "a whole number")?.ok_or_else(|| Error::InvalidConf {
+            key: key.into(),
+            value: String::new(),
+            reason: "not set".into(),
+        })
     }
 
     /// `key` as a whole number if set.
@@ -222,32 +177,22 @@ impl Conf {
 
     /// `key` as a number.
     pub fn get_f64(&self, key: &str, default: f64) -> Result<f64> {
-        Ok(self
-            .parsed(key, |v| v.parse().ok(), "a number")?
-            .unwrap_or(default))
+        Ok(self.parsed(key, |v| v.parse().ok(), "a number")?.unwrap_or(default))
     }
 
     /// `key` as a boolean (`true`/`false`).
     pub fn get_bool(&self, key: &str, default: bool) -> Result<bool> {
-        Ok(self
-            .parsed(key, |v| v.parse().ok(), "true or false")?
-            .unwrap_or(default))
+        Ok(self.parsed(key, |v| v.parse().ok(), "true or false")?.unwrap_or(default))
     }
 
     /// `key` as a byte size: `1024`, `64k`, `512m`, `2g` (Spark's suffixes, binary units).
     pub fn get_bytes(&self, key: &str, default: u64) -> Result<u64> {
-        Ok(self
-            .parsed(key, parse_bytes, "a size such as 512m or 2g")?
-            .unwrap_or(default))
+        Ok(self.parsed(key, parse_bytes, "a size such as 512m or 2g")?.unwrap_or(default))
     }
 
     /// `key` as a duration: `200ms`, `10s`, `1min`, `1h`; a bare number is `default_unit`.
     pub fn get_duration(&self, key: &str, default_unit: Duration) -> Result<Option<Duration>> {
-        self.parsed(
-            key,
-            |v| parse_duration(v, default_unit),
-            "a duration such as 200ms or 10s",
-        )
+        self.parsed(key, |v| parse_duration(v, default_unit), "a duration such as 200ms or 10s")
     }
 }
 
@@ -325,46 +270,26 @@ pub(crate) struct Master {
 
 impl Master {
     pub(crate) fn parse(master: &str) -> Result<Master> {
-        let bad = || {
-            Error::InvalidConf {
+        let bad = || Error::InvalidConf {
             key: "spark.master".into(),
             value: master.into(),
             reason: "expected local, local[n], local[*] or local[n,maxFailures] (cluster modes are not available yet)"
                 .into(),
-        }
         };
         if master == "local" {
-            return Ok(Master {
-                threads: 1,
-                max_failures: None,
-            });
+            return Ok(Master { threads: 1, max_failures: None });
         }
-        let inner = master
-            .strip_prefix("local[")
-            .and_then(|r| r.strip_suffix(']'))
-            .ok_or_else(bad)?;
+        let inner = master.strip_prefix("local[").and_then(|r| r.strip_suffix(']')).ok_or_else(bad)?;
         let (threads, failures) = match inner.split_once(',') {
-            Some((t, f)) => (
-                t.trim(),
-                Some(f.trim().parse::<usize>().map_err(|_| bad())?),
-            ),
+            Some((t, f)) => (t.trim(), Some(f.trim().parse::<usize>().map_err(|_| bad())?)),
             None => (inner.trim(), None),
         };
         let threads = if threads == "*" {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         } else {
-            threads
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(bad)?
+            threads.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(bad)?
         };
-        Ok(Master {
-            threads,
-            max_failures: failures,
-        })
+        Ok(Master { threads, max_failures: failures })
     }
 }
 
@@ -374,33 +299,12 @@ mod tests {
 
     #[test]
     fn master_strings_parse_like_spark() {
-        assert_eq!(
-            Master::parse("local").unwrap(),
-            Master {
-                threads: 1,
-                max_failures: None
-            }
-        );
-        assert_eq!(
-            Master::parse("local[4]").unwrap(),
-            Master {
-                threads: 4,
-                max_failures: None
-            }
-        );
-        assert_eq!(
-            Master::parse("local[3,2]").unwrap(),
-            Master {
-                threads: 3,
-                max_failures: Some(2)
-            }
-        );
+        assert_eq!(Master::parse("local").unwrap(), Master { threads: 1, max_failures: None });
+        assert_eq!(Master::parse("local[4]").unwrap(), Master { threads: 4, max_failures: None });
+        assert_eq!(Master::parse("local[3,2]").unwrap(), Master { threads: 3, max_failures: Some(2) });
         assert!(Master::parse("local[*]").unwrap().threads >= 1);
         let err = Master::parse("yarn").unwrap_err().to_string();
-        assert!(
-            err.contains("Invalid value 'yarn' for configuration key 'spark.master'"),
-            "{err}"
-        );
+        assert!(err.contains("Invalid value 'yarn' for configuration key 'spark.master'"), "{err}");
         assert!(Master::parse("local[0]").is_err());
     }
 
@@ -410,32 +314,15 @@ mod tests {
         assert_eq!(parse_bytes("2g"), Some(2 << 30));
         assert_eq!(parse_bytes("100"), Some(100));
         assert_eq!(parse_bytes("lots"), None);
-        assert_eq!(
-            parse_duration("200ms", Duration::from_millis(1)),
-            Some(Duration::from_millis(200))
-        );
-        assert_eq!(
-            parse_duration("10s", Duration::from_millis(1)),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            parse_duration("5", Duration::from_secs(1)),
-            Some(Duration::from_secs(5))
-        );
+        assert_eq!(parse_duration("200ms", Duration::from_millis(1)), Some(Duration::from_millis(200)));
+        assert_eq!(parse_duration("10s", Duration::from_millis(1)), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("5", Duration::from_secs(1)), Some(Duration::from_secs(5)));
     }
 
     #[test]
     fn typo_keys_are_reported_with_a_suggestion() {
-        let conf = Conf::empty()
-            .set("spark.task.maxFailure", "3")
-            .set("spark.task.maxFailures", "3");
-        assert_eq!(
-            conf.unknown_keys(),
-            vec![(
-                "spark.task.maxFailure".to_string(),
-                Some("spark.task.maxFailures")
-            )]
-        );
+        let conf = Conf::empty().set("spark.task.maxFailure", "3").set("spark.task.maxFailures", "3");
+        assert_eq!(conf.unknown_keys(), vec![("spark.task.maxFailure".to_string(), Some("spark.task.maxFailures"))]);
     }
 
     #[test]
@@ -445,10 +332,7 @@ mod tests {
         assert_eq!(conf.get_usize("spark.default.parallelism").unwrap(), 8);
         assert_eq!(conf.get_bytes("spark.driver.memory", 0).unwrap(), 1 << 30);
         let conf = conf.set("spark.task.maxFailures", "many");
-        let err = conf
-            .get_usize("spark.task.maxFailures")
-            .unwrap_err()
-            .to_string();
+        let err = conf.get_usize("spark.task.maxFailures").unwrap_err().to_string();
         assert_eq!(err, "Invalid value 'many' for configuration key 'spark.task.maxFailures': expected a whole number");
     }
 }

@@ -67,35 +67,20 @@ impl Context {
         .max(1);
         let memory = conf.get_bytes("spark.driver.memory", 4 << 30)?;
         let budget = (memory as f64 * conf.get_f64("spark.memory.fraction", 0.6)?) as u64;
-        let root = conf
-            .get("spark.local.dir")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir);
-        let local_dir = root.join(format!(
-            "ember-{}-{}",
-            std::process::id(),
-            LOCAL_DIRS.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&local_dir).map_err(|e| {
-            Error::io(
-                format!("Cannot create spark.local.dir {}", local_dir.display()),
-                e,
-            )
-        })?;
-        let blocks = Arc::new(BlockManager::new(
-            budget,
-            local_dir.clone(),
-            conf.get_bool("spark.rdd.compress", false)?,
-        ));
+        let root = conf.get("spark.local.dir").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+        let local_dir =
+            root.join(format!("ember-{}-{}", std::process::id(), LOCAL_DIRS.fetch_add(1, Ordering::Relaxed)));
+        std::fs::create_dir_all(&local_dir)
+            .map_err(|e| Error::io(format!("Cannot create spark.local.dir {}", local_dir.display()), e))?;
+        let blocks =
+            Arc::new(BlockManager::new(budget, local_dir.clone(), conf.get_bool("spark.rdd.compress", false)?));
         let shuffles = ShuffleManager::new(
             blocks.clone(),
             local_dir.join("shuffle"),
             conf.get_bool("spark.shuffle.spill.compress", true)?,
         );
         for (key, near) in conf.unknown_keys() {
-            tracing::debug!(
-                "configuration key {key} is not used by Ember (closest known: {near:?})"
-            );
+            tracing::debug!("configuration key {key} is not used by Ember (closest known: {near:?})");
         }
         Ok(Context {
             inner: Arc::new(Inner {
@@ -139,12 +124,7 @@ impl Context {
     }
 
     pub(crate) fn configured_parallelism(&self) -> Option<usize> {
-        self.inner
-            .conf
-            .get_usize_opt("spark.default.parallelism")
-            .ok()
-            .flatten()
-            .filter(|n| *n > 0)
+        self.inner.conf.get_usize_opt("spark.default.parallelism").ok().flatten().filter(|n| *n > 0)
     }
 
     /// Number of executor threads (the `n` of `local[n]`).
@@ -170,17 +150,9 @@ impl Context {
     /// Sets the directory under which `rdd.checkpoint()` writes. A fresh subdirectory is created
     /// inside it, as Spark does; an unwritable location is an error now, not at the first job.
     pub fn set_checkpoint_dir(&self, dir: impl AsRef<Path>) -> Result<()> {
-        let dir = dir.as_ref().join(format!(
-            "ember-{}-{}",
-            std::process::id(),
-            crate::scheduler::listener::now_ms()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            Error::io(
-                format!("Cannot create checkpoint directory {}", dir.display()),
-                e,
-            )
-        })?;
+        let dir = dir.as_ref().join(format!("ember-{}-{}", std::process::id(), crate::scheduler::listener::now_ms()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("Cannot create checkpoint directory {}", dir.display()), e))?;
         *self.inner.checkpoint_dir.lock() = Some(dir);
         Ok(())
     }

@@ -94,10 +94,7 @@ pub enum Error {
 impl Error {
     /// Wraps an `std::io::Error` with what Ember was doing when it happened.
     pub fn io(context: impl Into<String>, err: std::io::Error) -> Self {
-        Error::Io {
-            context: context.into(),
-            message: err.to_string(),
-        }
+        Error::Io { context: context.into(), message: err.to_string() }
     }
 }
 

@@ -27,27 +27,34 @@ pub trait Partitioner<K>: Send + Sync + 'static {
     fn partition(&self, key: &K) -> usize;
     /// Equal descriptions mean equal placement of every key.
     fn desc(&self) -> PartitionerDesc;
+    /// The partition of `key` whose [`record_hash`] is `hash`. Shuffles hash every record once
+    /// and pass the hash here; partitioners that hash keys override this to reuse it.
+    fn partition_hashed(&self, key: &K, hash: u64) -> usize {
+        let _ = hash;
+        self.partition(key)
+    }
 }
 
-/// The fixed-seed hasher used for partitioning, so placement is the same in every process.
-pub(crate) fn key_hasher() -> ahash::RandomState {
-    ahash::RandomState::with_seeds(0x5eed_0001, 0x5eed_0002, 0x5eed_0003, 0x5eed_0004)
+/// Fixed seeds, so a key hashes (and is placed) the same in every process.
+static RECORD_HASHER: std::sync::LazyLock<ahash::RandomState> =
+    std::sync::LazyLock::new(|| ahash::RandomState::with_seeds(0x5eed_0001, 0x5eed_0002, 0x5eed_0003, 0x5eed_0004));
+
+/// The hash Ember computes once per shuffled record, for placement and for combining.
+#[inline]
+pub fn record_hash<K: Hash + ?Sized>(key: &K) -> u64 {
+    RECORD_HASHER.hash_one(key)
 }
 
-/// Spark's `HashPartitioner`: `hash(key) mod n`.
+/// Spark's `HashPartitioner`: places a key by its hash.
 #[derive(Debug, Clone)]
 pub struct HashPartitioner {
     partitions: usize,
-    hasher: ahash::RandomState,
 }
 
 impl HashPartitioner {
     /// A hash partitioner with `partitions` partitions (at least 1).
     pub fn new(partitions: usize) -> Self {
-        HashPartitioner {
-            partitions: partitions.max(1),
-            hasher: key_hasher(),
-        }
+        HashPartitioner { partitions: partitions.max(1) }
     }
 }
 
@@ -56,15 +63,18 @@ impl<K: Hash> Partitioner<K> for HashPartitioner {
         self.partitions
     }
     fn partition(&self, key: &K) -> usize {
-        // High bits: ahash's low bits are well mixed too, but the multiply-fold is cheaper than mod
-        // bias worries for small n.
-        ((self.hasher.hash_one(key) >> 32) as usize * self.partitions) >> 32
+        self.partition_hashed(key, record_hash(key))
     }
     fn desc(&self) -> PartitionerDesc {
-        PartitionerDesc {
-            kind: "hash".into(),
-            num_partitions: self.partitions,
-        }
+        PartitionerDesc { kind: "hash".into(), num_partitions: self.partitions }
+    }
+    #[inline]
+    fn partition_hashed(&self, _key: &K, hash: u64) -> usize {
+        // Remix before taking the top bits: the combine table uses the hash's own top bits as
+        // its tags, which must not be the same within a partition. Multiply-shift maps the
+        // result onto 0..n without a division.
+        let mixed = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        ((mixed * self.partitions as u64) >> 32) as usize
     }
 }
 
@@ -82,19 +92,11 @@ pub struct RangePartitioner<K> {
 impl<K: Ord + Clone> RangePartitioner<K> {
     /// A range partitioner with explicit upper bounds (sorted ascending); `bounds.len() + 1` partitions.
     pub fn from_bounds(bounds: Vec<K>, ascending: bool) -> Self {
-        RangePartitioner {
-            bounds,
-            ascending,
-            id: RANGE_IDS.fetch_add(1, Ordering::Relaxed),
-        }
+        RangePartitioner { bounds, ascending, id: RANGE_IDS.fetch_add(1, Ordering::Relaxed) }
     }
 
     /// Bounds for `partitions` partitions from `(key, weight)` samples, as Spark's `determineBounds`.
-    pub(crate) fn from_samples(
-        mut samples: Vec<(K, f64)>,
-        partitions: usize,
-        ascending: bool,
-    ) -> Self {
+    pub(crate) fn from_samples(mut samples: Vec<(K, f64)>, partitions: usize, ascending: bool) -> Self {
         samples.sort_by(|a, b| a.0.cmp(&b.0));
         let total: f64 = samples.iter().map(|s| s.1).sum();
         let step = total / partitions.max(1) as f64;
@@ -102,10 +104,7 @@ impl<K: Ord + Clone> RangePartitioner<K> {
         let (mut cum, mut target) = (0.0, step);
         for (key, weight) in samples {
             cum += weight;
-            if cum >= target
-                && bounds.len() + 1 < partitions
-                && bounds.last().is_none_or(|b| *b < key)
-            {
+            if cum >= target && bounds.len() + 1 < partitions && bounds.last().is_none_or(|b| *b < key) {
                 bounds.push(key);
                 target += step;
             }
@@ -127,10 +126,7 @@ impl<K: Ord + Clone + Send + Sync + 'static> Partitioner<K> for RangePartitioner
         }
     }
     fn desc(&self) -> PartitionerDesc {
-        PartitionerDesc {
-            kind: format!("range#{}", self.id),
-            num_partitions: self.bounds.len() + 1,
-        }
+        PartitionerDesc { kind: format!("range#{}", self.id), num_partitions: self.bounds.len() + 1 }
     }
 }
 
@@ -141,11 +137,7 @@ mod tests {
     // PartitioningSuite: "HashPartitioner equality", "RangePartitioner equality", "getPartition".
     #[test]
     fn hash_partitioners_with_equal_sizes_are_equal() {
-        let (a, b, c) = (
-            HashPartitioner::new(2),
-            HashPartitioner::new(2),
-            HashPartitioner::new(4),
-        );
+        let (a, b, c) = (HashPartitioner::new(2), HashPartitioner::new(2), HashPartitioner::new(4));
         assert_eq!(Partitioner::<u32>::desc(&a), Partitioner::<u32>::desc(&b));
         assert_ne!(Partitioner::<u32>::desc(&a), Partitioner::<u32>::desc(&c));
     }

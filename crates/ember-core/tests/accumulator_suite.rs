@@ -7,9 +7,7 @@ fn long_accumulator_sums_across_tasks() {
     let sc = Context::local(2).unwrap();
     let acc = sc.long_accumulator("sum");
     let a = acc.clone();
-    sc.parallelize((1..=20).collect::<Vec<i64>>(), 10)
-        .foreach(move |x| a.add(x))
-        .unwrap();
+    sc.parallelize((1..=20).collect::<Vec<i64>>(), 10).foreach(move |x| a.add(x)).unwrap();
     assert_eq!(acc.value(), 210);
     assert_eq!(acc.count(), 20);
     assert!((acc.avg() - 10.5).abs() < 1e-9);
@@ -40,12 +38,7 @@ fn double_and_collection_accumulators() {
 
 #[test]
 fn failed_attempts_do_not_count() {
-    let sc = Context::new(
-        Conf::empty()
-            .master("local[2]")
-            .set("spark.task.maxFailures", "3"),
-    )
-    .unwrap();
+    let sc = Context::new(Conf::empty().master("local[2]").set("spark.task.maxFailures", "3")).unwrap();
     let acc = sc.long_accumulator("attempts");
     let a = acc.clone();
     let result = sc
@@ -53,20 +46,13 @@ fn failed_attempts_do_not_count() {
         .map(move |x| {
             a.add(1);
             let tc = ember_core::TaskContext::get().unwrap();
-            assert!(
-                !(tc.partition_id() == 1 && tc.attempt_number() == 0),
-                "first attempt of partition 1 fails"
-            );
+            assert!(!(tc.partition_id() == 1 && tc.attempt_number() == 0), "first attempt of partition 1 fails");
             x
         })
         .count()
         .unwrap();
     assert_eq!(result, 10);
-    assert_eq!(
-        acc.value(),
-        10,
-        "the failed attempt's 5 additions were discarded"
-    );
+    assert_eq!(acc.value(), 10, "the failed attempt's 5 additions were discarded");
 }
 
 #[test]
@@ -74,24 +60,13 @@ fn broadcast_is_shared_and_destroy_is_enforced() {
     let sc = Context::new(Conf::empty().master("local[2,1]")).unwrap();
     let table = sc.broadcast((0..100).map(|i| i * i).collect::<Vec<u64>>());
     let t = table.clone();
-    let squares = sc
-        .parallelize(vec![3usize, 9], 2)
-        .map(move |i| t.value()[i])
-        .collect()
-        .unwrap();
+    let squares = sc.parallelize(vec![3usize, 9], 2).map(move |i| t.value()[i]).collect().unwrap();
     assert_eq!(squares, vec![9, 81]);
     table.destroy();
     let t = table.clone();
-    let err = sc
-        .parallelize(vec![1usize], 1)
-        .map(move |i| t.value()[i])
-        .collect()
-        .unwrap_err();
+    let err = sc.parallelize(vec![1usize], 1).map(move |i| t.value()[i]).collect().unwrap_err();
     assert!(
-        err.to_string().contains(&format!(
-            "Attempted to use Broadcast({}) after it was destroyed",
-            table.id()
-        )),
+        err.to_string().contains(&format!("Attempted to use Broadcast({}) after it was destroyed", table.id())),
         "{err}"
     );
     assert!(table.try_value().is_err());

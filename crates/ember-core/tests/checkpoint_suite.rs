@@ -7,17 +7,11 @@ fn basic_checkpointing_truncates_lineage_and_keeps_data() {
     let sc = Context::local(2).unwrap();
     let dir = tempfile::tempdir().unwrap();
     sc.set_checkpoint_dir(dir.path()).unwrap();
-    let rdd = sc
-        .parallelize((1..=4).collect::<Vec<i32>>(), 2)
-        .map(|x| x * 2)
-        .filter(|x| *x > 2);
+    let rdd = sc.parallelize((1..=4).collect::<Vec<i32>>(), 2).map(|x| x * 2).filter(|x| *x > 2);
     let before = rdd.collect().unwrap();
     assert_eq!(rdd.lineage_depth(), 3);
     rdd.checkpoint().unwrap();
-    assert!(
-        !rdd.is_checkpointed(),
-        "written after the next job, not before"
-    );
+    assert!(!rdd.is_checkpointed(), "written after the next job, not before");
     assert_eq!(rdd.count().unwrap(), 3);
     assert!(rdd.is_checkpointed());
     assert_eq!(rdd.lineage_depth(), 1);
@@ -39,11 +33,7 @@ fn checkpointing_a_shuffled_rdd_releases_the_shuffle_and_keeps_the_partitioner()
     let mut before = counts.collect().unwrap();
     before.sort();
     assert_eq!(before, (0..5).map(|k| (k, 20)).collect::<Vec<_>>());
-    assert_eq!(
-        sc.live_shuffles(),
-        0,
-        "the parent lineage (and its shuffle) was dropped"
-    );
+    assert_eq!(sc.live_shuffles(), 0, "the parent lineage (and its shuffle) was dropped");
     let mut after = counts.collect().unwrap();
     after.sort();
     assert_eq!(after, before);
@@ -66,11 +56,7 @@ fn long_lineage_is_bounded_by_periodic_checkpoints() {
             rdd.checkpoint().unwrap();
             rdd.count().unwrap();
         }
-        assert!(
-            rdd.lineage_depth() <= 11,
-            "depth {} at step {i}",
-            rdd.lineage_depth()
-        );
+        assert!(rdd.lineage_depth() <= 11, "depth {} at step {i}", rdd.lineage_depth());
     }
     assert_eq!(rdd.collect().unwrap(), vec![50; 10]);
 }
@@ -79,10 +65,7 @@ fn long_lineage_is_bounded_by_periodic_checkpoints() {
 fn checkpoint_without_a_directory_is_an_error() {
     let sc = Context::local(1).unwrap();
     let err = sc.parallelize(vec![1], 1).checkpoint().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "Checkpoint directory has not been set in the Context"
-    );
+    assert_eq!(err.to_string(), "Checkpoint directory has not been set in the Context");
 }
 
 #[test]
@@ -94,10 +77,7 @@ fn unwritable_checkpoint_directory_is_a_clear_error() {
     let err = sc.set_checkpoint_dir(file.join("checkpoints")).unwrap_err();
     assert!(matches!(err, Error::Io { .. }));
     let msg = err.to_string();
-    assert!(
-        msg.starts_with("Cannot create checkpoint directory") && msg.contains("a-file/checkpoints"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("Cannot create checkpoint directory") && msg.contains("a-file/checkpoints"), "{msg}");
     assert!(msg.contains("Not a directory"), "{msg}");
 }
 
@@ -111,8 +91,5 @@ fn checkpoint_files_that_vanish_fail_the_job_with_the_path() {
     rdd.count().unwrap();
     std::fs::remove_dir_all(rdd.checkpoint_file().unwrap()).unwrap();
     let msg = rdd.collect().unwrap_err().to_string();
-    assert!(
-        msg.contains("opening") && msg.contains("part-00000") && msg.contains("No such file"),
-        "{msg}"
-    );
+    assert!(msg.contains("opening") && msg.contains("part-00000") && msg.contains("No such file"), "{msg}");
 }

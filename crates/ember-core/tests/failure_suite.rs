@@ -21,12 +21,7 @@ impl SparkListener for TaskFailures {
 
 #[test]
 fn panicking_closure_is_retried_then_fails_the_job_with_its_message() {
-    let sc = Context::new(
-        Conf::empty()
-            .master("local[2]")
-            .set("spark.task.maxFailures", "3"),
-    )
-    .unwrap();
+    let sc = Context::new(Conf::empty().master("local[2]").set("spark.task.maxFailures", "3")).unwrap();
     let failures = Arc::new(TaskFailures::default());
     sc.add_listener(failures.clone());
     let err = sc
@@ -35,34 +30,19 @@ fn panicking_closure_is_retried_then_fails_the_job_with_its_message() {
         .collect()
         .unwrap_err();
     match &err {
-        Error::JobFailed {
-            partition,
-            attempts,
-            message,
-            ..
-        } => {
+        Error::JobFailed { partition, attempts, message, .. } => {
             assert_eq!((*partition, *attempts), (1, 3));
             assert_eq!(message, "panic: bad record 7");
         }
         other => panic!("unexpected {other:?}"),
     }
     let text = err.to_string();
-    assert!(
-        text.starts_with("Job aborted due to stage failure: Task 1 in stage "),
-        "{text}"
-    );
-    assert!(
-        text.contains(".0 failed 3 times, most recent failure: Lost task 1.2 in stage "),
-        "{text}"
-    );
+    assert!(text.starts_with("Job aborted due to stage failure: Task 1 in stage "), "{text}");
+    assert!(text.contains(".0 failed 3 times, most recent failure: Lost task 1.2 in stage "), "{text}");
     assert!(text.ends_with(": panic: bad record 7"), "{text}");
     sc.wait_for_listeners();
     let seen = failures.0.lock().clone();
-    assert_eq!(
-        seen.iter().map(|f| f.1).collect::<Vec<_>>(),
-        vec![0, 1, 2],
-        "three attempts of partition 1"
-    );
+    assert_eq!(seen.iter().map(|f| f.1).collect::<Vec<_>>(), vec![0, 1, 2], "three attempts of partition 1");
     // The context is still usable.
     assert_eq!(sc.parallelize(vec![1, 2, 3], 2).count().unwrap(), 3);
 }
@@ -70,11 +50,7 @@ fn panicking_closure_is_retried_then_fails_the_job_with_its_message() {
 #[test]
 fn local_n_f_master_sets_the_attempts() {
     let sc = Context::new(Conf::empty().master("local[2,1]")).unwrap();
-    let err = sc
-        .parallelize(vec![1], 1)
-        .map(|_: i32| -> i32 { panic!("once") })
-        .count()
-        .unwrap_err();
+    let err = sc.parallelize(vec![1], 1).map(|_: i32| -> i32 { panic!("once") }).count().unwrap_err();
     assert!(matches!(err, Error::JobFailed { attempts: 1, .. }), "{err}");
 }
 
@@ -88,31 +64,15 @@ fn panic_in_the_map_stage_of_a_shuffle_names_that_stage() {
         .collect()
         .unwrap_err();
     let text = err.to_string();
-    assert!(
-        matches!(
-            err,
-            Error::JobFailed {
-                partition: 1,
-                attempts: 2,
-                ..
-            }
-        ),
-        "{text}"
-    );
+    assert!(matches!(err, Error::JobFailed { partition: 1, attempts: 2, .. }), "{text}");
     assert!(text.contains("panic: map side"));
-    assert_eq!(
-        sc.live_shuffles(),
-        0,
-        "the failed shuffle's RDDs are gone, so are its outputs"
-    );
+    assert_eq!(sc.live_shuffles(), 0, "the failed shuffle's RDDs are gone, so are its outputs");
 }
 
 /// A word-count style job with a budget so small every map task spills.
 #[test]
 fn tiny_memory_budget_spills_and_gives_the_same_answers() {
-    let words: Vec<String> = (0..60_000)
-        .map(|i| format!("word{}", (i * 7919) % 20_000))
-        .collect();
+    let words: Vec<String> = (0..60_000).map(|i| format!("word{}", (i * 7919) % 20_000)).collect();
     let run = |conf: Conf| {
         let sc = Context::new(conf).unwrap();
         let spilled = Arc::new(Mutex::new(0u64));
@@ -130,24 +90,12 @@ fn tiny_memory_budget_spills_and_gives_the_same_answers() {
         let mut counts = counts_rdd.collect().unwrap();
         counts.sort();
         let spill_dir = sc.local_dir().join("shuffle");
-        let files_live = std::fs::read_dir(&spill_dir)
-            .map(|d| d.count())
-            .unwrap_or(0);
+        let files_live = std::fs::read_dir(&spill_dir).map(|d| d.count()).unwrap_or(0);
         drop(counts_rdd);
-        let mut groups: Vec<(String, usize)> = rdd
-            .map(|w| (w, 1u8))
-            .group_by_key()
-            .map_values(|v| v.len())
-            .collect()
-            .unwrap();
+        let mut groups: Vec<(String, usize)> =
+            rdd.map(|w| (w, 1u8)).group_by_key().map_values(|v| v.len()).collect().unwrap();
         groups.sort();
-        let sorted = rdd
-            .map(|w| (w, ()))
-            .sort_by_key(true, 3)
-            .unwrap()
-            .keys()
-            .collect()
-            .unwrap();
+        let sorted = rdd.map(|w| (w, ())).sort_by_key(true, 3).unwrap().keys().collect().unwrap();
         sc.wait_for_listeners();
         let spilled = *spilled.lock();
         (counts, groups, sorted, spilled, files_live, sc)
@@ -161,22 +109,14 @@ fn tiny_memory_budget_spills_and_gives_the_same_answers() {
     let (c2, g2, s2, spilled_tiny, files_during, sc) = run(tiny);
     assert_eq!(spilled_big, 0);
     assert!(spilled_tiny > 0, "the tiny budget must spill");
-    assert!(
-        files_during > 0,
-        "spill files live while their shuffle is referenced"
-    );
+    assert!(files_during > 0, "spill files live while their shuffle is referenced");
     assert_eq!((c1.len(), g1.len()), (20_000, 20_000));
     assert_eq!(c1, c2);
     assert_eq!(g1, g2);
     assert_eq!(s1, s2);
     assert_eq!(c2.iter().map(|(_, n)| n).sum::<u64>(), 60_000);
     // Every RDD of the jobs has been dropped: spill files and execution memory are released.
-    assert_eq!(
-        std::fs::read_dir(sc.local_dir().join("shuffle"))
-            .map(|d| d.count())
-            .unwrap_or(0),
-        0
-    );
+    assert_eq!(std::fs::read_dir(sc.local_dir().join("shuffle")).map(|d| d.count()).unwrap_or(0), 0);
     assert_eq!(sc.block_manager_stats().execution_memory, 0);
     sc.stop();
     assert!(!sc.local_dir().exists(), "the local dir is removed on stop");
@@ -184,32 +124,17 @@ fn tiny_memory_budget_spills_and_gives_the_same_answers() {
 
 #[test]
 fn cache_over_budget_evicts_and_still_answers() {
-    let sc = Context::new(
-        Conf::empty()
-            .master("local[2]")
-            .set("spark.driver.memory", "100k"),
-    )
-    .unwrap();
-    let a = sc
-        .parallelize((0..5000u64).collect(), 2)
-        .persist(StorageLevel::MEMORY_ONLY);
-    let b = sc
-        .parallelize((0..5000u64).collect(), 2)
-        .persist(StorageLevel::MEMORY_AND_DISK);
+    let sc = Context::new(Conf::empty().master("local[2]").set("spark.driver.memory", "100k")).unwrap();
+    let a = sc.parallelize((0..5000u64).collect(), 2).persist(StorageLevel::MEMORY_ONLY);
+    let b = sc.parallelize((0..5000u64).collect(), 2).persist(StorageLevel::MEMORY_AND_DISK);
     for _ in 0..3 {
         assert_eq!(a.count().unwrap(), 5000);
-        assert_eq!(
-            b.map(|x| x * 2).reduce(|x, y| x + y).unwrap(),
-            Some(5000 * 4999)
-        );
+        assert_eq!(b.map(|x| x * 2).reduce(|x, y| x + y).unwrap(), Some(5000 * 4999));
     }
     let stats = sc.block_manager_stats();
     assert!(stats.evictions > 0, "{stats:?}");
     assert!(stats.storage_memory <= stats.budget, "{stats:?}");
-    assert!(
-        stats.disk_blocks > 0,
-        "MEMORY_AND_DISK blocks went to disk: {stats:?}"
-    );
+    assert!(stats.disk_blocks > 0, "MEMORY_AND_DISK blocks went to disk: {stats:?}");
 }
 
 #[test]
@@ -220,23 +145,10 @@ fn non_utf8_line_fails_with_file_and_offset_and_lossy_reads_it() {
     std::fs::write(&path, b"good line\nbad \xff\xfe line\nlast\n").unwrap();
     let err = sc.text_file(&path, 1).unwrap().count().unwrap_err();
     let msg = err.to_string();
-    assert!(
-        msg.contains(&format!(
-            "Malformed UTF-8 in {} at byte offset 14",
-            path.display()
-        )),
-        "{msg}"
-    );
+    assert!(msg.contains(&format!("Malformed UTF-8 in {} at byte offset 14", path.display())), "{msg}");
     assert!(msg.contains("use text_file_lossy"), "{msg}");
     let lines = sc.text_file_lossy(&path, 1).unwrap().collect().unwrap();
-    assert_eq!(
-        lines,
-        vec![
-            "good line".to_string(),
-            "bad \u{fffd}\u{fffd} line".into(),
-            "last".into()
-        ]
-    );
+    assert_eq!(lines, vec!["good line".to_string(), "bad \u{fffd}\u{fffd} line".into(), "last".into()]);
 }
 
 #[test]
@@ -250,20 +162,10 @@ fn text_file_reads_directories_and_globs() {
     std::fs::write(dir.path().join("_SUCCESS"), "").unwrap();
     let all = sc.text_file(dir.path(), 2).unwrap().collect().unwrap();
     assert_eq!(all, vec!["a1", "a2", "b1", "c1"]);
-    let glob = sc
-        .text_file(dir.path().join("*.txt"), 2)
-        .unwrap()
-        .collect()
-        .unwrap();
+    let glob = sc.text_file(dir.path().join("*.txt"), 2).unwrap().collect().unwrap();
     assert_eq!(glob, vec!["a1", "a2", "b1"]);
     let err = sc.text_file(dir.path().join("*.csv"), 2).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "Input path does not exist: {}",
-            dir.path().join("*.csv").display()
-        )
-    );
+    assert_eq!(err.to_string(), format!("Input path does not exist: {}", dir.path().join("*.csv").display()));
 }
 
 #[test]
@@ -273,39 +175,20 @@ fn save_as_text_file_uses_spark_layout_and_refuses_existing_output() {
     let out = dir.path().join("out");
     let rdd = sc.parallelize(vec![1, 2, 3, 4, 5], 3);
     rdd.save_as_text_file(&out).unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
+    assert_eq!(names, vec!["_SUCCESS", "part-00000", "part-00001", "part-00002"]);
+    assert_eq!(std::fs::read_to_string(out.join("part-00000")).unwrap(), "1\n");
     assert_eq!(
-        names,
-        vec!["_SUCCESS", "part-00000", "part-00001", "part-00002"]
-    );
-    assert_eq!(
-        std::fs::read_to_string(out.join("part-00000")).unwrap(),
-        "1\n"
-    );
-    assert_eq!(
-        sc.text_file(&out, 1)
-            .unwrap()
-            .map(|l| l.parse::<i32>().unwrap())
-            .collect()
-            .unwrap(),
+        sc.text_file(&out, 1).unwrap().map(|l| l.parse::<i32>().unwrap()).collect().unwrap(),
         vec![1, 2, 3, 4, 5]
     );
     let err = rdd.save_as_text_file(&out).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("Output directory {} already exists", out.display())
-    );
+    assert_eq!(err.to_string(), format!("Output directory {} already exists", out.display()));
     let err = rdd.save_as_object_file(&out).unwrap_err();
     assert!(matches!(err, Error::OutputExists { .. }));
-    assert_eq!(
-        std::fs::read_to_string(out.join("part-00000")).unwrap(),
-        "1\n",
-        "not overwritten"
-    );
+    assert_eq!(std::fs::read_to_string(out.join("part-00000")).unwrap(), "1\n", "not overwritten");
 }
 
 #[test]
@@ -321,19 +204,9 @@ fn stopped_context_refuses_jobs() {
 
 #[test]
 fn bad_configuration_is_a_clear_error() {
-    let err = Context::new(Conf::empty().master("spark://host:7077"))
-        .err()
-        .unwrap();
-    assert!(err
-        .to_string()
-        .starts_with("Invalid value 'spark://host:7077' for configuration key 'spark.master'"));
-    let err = Context::new(
-        Conf::empty()
-            .master("local[2]")
-            .set("spark.driver.memory", "lots"),
-    )
-    .err()
-    .unwrap();
+    let err = Context::new(Conf::empty().master("spark://host:7077")).err().unwrap();
+    assert!(err.to_string().starts_with("Invalid value 'spark://host:7077' for configuration key 'spark.master'"));
+    let err = Context::new(Conf::empty().master("local[2]").set("spark.driver.memory", "lots")).err().unwrap();
     assert_eq!(
         err.to_string(),
         "Invalid value 'lots' for configuration key 'spark.driver.memory': expected a size such as 512m or 2g"
@@ -345,28 +218,16 @@ fn unwritable_local_dir_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let err = Context::new(
-        Conf::empty()
-            .master("local[1]")
-            .set("spark.local.dir", file.to_str().unwrap()),
-    )
-    .err()
-    .unwrap();
-    assert!(
-        err.to_string().starts_with("Cannot create spark.local.dir"),
-        "{err}"
-    );
+    let err =
+        Context::new(Conf::empty().master("local[1]").set("spark.local.dir", file.to_str().unwrap())).err().unwrap();
+    assert!(err.to_string().starts_with("Cannot create spark.local.dir"), "{err}");
 }
 
 #[test]
 fn conf_file_and_environment_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ember.conf");
-    std::fs::write(
-        &file,
-        "spark.default.parallelism 5\nspark.app.name from-file\n",
-    )
-    .unwrap();
+    std::fs::write(&file, "spark.default.parallelism 5\nspark.app.name from-file\n").unwrap();
     // Only this test touches these variables.
     std::env::set_var("EMBER_CONF", &file);
     std::env::set_var("EMBER_CONF_spark_app_name", "from-env");
@@ -374,14 +235,6 @@ fn conf_file_and_environment_are_read() {
     std::env::remove_var("EMBER_CONF");
     std::env::remove_var("EMBER_CONF_spark_app_name");
     assert_eq!(conf.get("spark.default.parallelism"), Some("5"));
-    assert_eq!(
-        conf.get("spark.app.name"),
-        Some("from-env"),
-        "environment overrides the file"
-    );
-    assert_eq!(
-        conf.set("spark.app.name", "code").get("spark.app.name"),
-        Some("code"),
-        "code overrides both"
-    );
+    assert_eq!(conf.get("spark.app.name"), Some("from-env"), "environment overrides the file");
+    assert_eq!(conf.set("spark.app.name", "code").get("spark.app.name"), Some("code"), "code overrides both");
 }

@@ -17,13 +17,7 @@ fn group_by_key() {
     let pairs = sc.parallelize(vec![(1, 1), (1, 2), (1, 3), (2, 1)], 2);
     let groups = sorted(pairs.group_by_key().map_values(sorted).collect().unwrap());
     assert_eq!(groups, vec![(1, vec![1, 2, 3]), (2, vec![1])]);
-    let groups = sorted(
-        pairs
-            .group_by_key_with_partitions(5)
-            .map_values(sorted)
-            .collect()
-            .unwrap(),
-    );
+    let groups = sorted(pairs.group_by_key_with_partitions(5).map_values(sorted).collect().unwrap());
     assert_eq!(groups, vec![(1, vec![1, 2, 3]), (2, vec![1])]);
 }
 
@@ -31,10 +25,7 @@ fn group_by_key() {
 fn reduce_by_key() {
     let sc = ctx();
     let pairs = sc.parallelize(vec![(1, 1), (1, 2), (1, 3), (1, 1), (2, 1)], 2);
-    assert_eq!(
-        sorted(pairs.reduce_by_key(|a, b| a + b).collect().unwrap()),
-        vec![(1, 7), (2, 1)]
-    );
+    assert_eq!(sorted(pairs.reduce_by_key(|a, b| a + b).collect().unwrap()), vec![(1, 7), (2, 1)]);
     let many = pairs.reduce_by_key_with_partitions(|a, b| a + b, 10);
     assert_eq!(many.num_partitions(), 10);
     assert_eq!(sorted(many.collect().unwrap()), vec![(1, 7), (2, 1)]);
@@ -61,14 +52,7 @@ fn join_all_to_all() {
     let rdd2 = sc.parallelize(vec![(1, 'x'), (1, 'y')], 2);
     assert_eq!(
         sorted(rdd1.join(&rdd2).collect().unwrap()),
-        vec![
-            (1, (1, 'x')),
-            (1, (1, 'y')),
-            (1, (2, 'x')),
-            (1, (2, 'y')),
-            (1, (3, 'x')),
-            (1, (3, 'y'))
-        ]
+        vec![(1, (1, 'x')), (1, (1, 'y')), (1, (2, 'x')), (1, (2, 'y')), (1, (3, 'x')), (1, (3, 'y'))]
     );
 }
 
@@ -79,13 +63,7 @@ fn left_outer_join() {
     let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
     assert_eq!(
         sorted(rdd1.left_outer_join(&rdd2).collect().unwrap()),
-        vec![
-            (1, (1, Some('x'))),
-            (1, (2, Some('x'))),
-            (2, (1, Some('y'))),
-            (2, (1, Some('z'))),
-            (3, (1, None))
-        ]
+        vec![(1, (1, Some('x'))), (1, (2, Some('x'))), (2, (1, Some('y'))), (2, (1, Some('z'))), (3, (1, None))]
     );
 }
 
@@ -96,13 +74,7 @@ fn right_outer_join() {
     let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
     assert_eq!(
         sorted(rdd1.right_outer_join(&rdd2).collect().unwrap()),
-        vec![
-            (1, (Some(1), 'x')),
-            (1, (Some(2), 'x')),
-            (2, (Some(1), 'y')),
-            (2, (Some(1), 'z')),
-            (4, (None, 'w'))
-        ]
+        vec![(1, (Some(1), 'x')), (1, (Some(2), 'x')), (2, (Some(1), 'y')), (2, (Some(1), 'z')), (4, (None, 'w'))]
     );
 }
 
@@ -137,12 +109,7 @@ fn cogroup() {
     let sc = ctx();
     let rdd1 = sc.parallelize(vec![(1, 1), (1, 2), (2, 1), (3, 1)], 2);
     let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
-    let groups = sorted(
-        rdd1.cogroup(&rdd2)
-            .map_values(|(a, b)| (sorted(a), sorted(b)))
-            .collect()
-            .unwrap(),
-    );
+    let groups = sorted(rdd1.cogroup(&rdd2).map_values(|(a, b)| (sorted(a), sorted(b))).collect().unwrap());
     assert_eq!(
         groups,
         vec![
@@ -170,10 +137,7 @@ fn keys_values_and_lookup() {
 fn fold_and_aggregate_by_key() {
     let sc = ctx();
     let pairs = sc.parallelize(vec![(1, 1), (1, 1), (3, 2), (5, 1), (5, 3)], 2);
-    assert_eq!(
-        sorted(pairs.fold_by_key(0, |a, b| a + b).collect().unwrap()),
-        vec![(1, 2), (3, 2), (5, 4)]
-    );
+    assert_eq!(sorted(pairs.fold_by_key(0, |a, b| a + b).collect().unwrap()), vec![(1, 2), (3, 2), (5, 4)]);
     let sets = pairs
         .aggregate_by_key(
             std::collections::BTreeSet::new(),
@@ -187,30 +151,17 @@ fn fold_and_aggregate_by_key() {
             },
         )
         .map_values(|s| s.into_iter().collect::<Vec<_>>());
-    assert_eq!(
-        sorted(sets.collect().unwrap()),
-        vec![(1, vec![1]), (3, vec![2]), (5, vec![1, 3])]
-    );
+    assert_eq!(sorted(sets.collect().unwrap()), vec![(1, vec![1]), (3, vec![2]), (5, vec![1, 3])]);
 }
 
 #[test]
 fn combine_by_key_and_flat_map_values() {
     let sc = ctx();
-    let pairs = sc.parallelize(
-        vec![("a".to_string(), 1), ("b".into(), 2), ("a".into(), 3)],
-        3,
-    );
+    let pairs = sc.parallelize(vec![("a".to_string(), 1), ("b".into(), 2), ("a".into(), 3)], 3);
     let avg = pairs
-        .combine_by_key(
-            |v| (v, 1),
-            |(s, n), v| (s + v, n + 1),
-            |(s1, n1), (s2, n2)| (s1 + s2, n1 + n2),
-        )
+        .combine_by_key(|v| (v, 1), |(s, n), v| (s + v, n + 1), |(s1, n1), (s2, n2)| (s1 + s2, n1 + n2))
         .map_values(|(s, n)| s / n);
-    assert_eq!(
-        sorted(avg.collect().unwrap()),
-        vec![("a".to_string(), 2), ("b".to_string(), 2)]
-    );
+    assert_eq!(sorted(avg.collect().unwrap()), vec![("a".to_string(), 2), ("b".to_string(), 2)]);
     let expanded = pairs.flat_map_values(|v| 0..v);
     assert_eq!(expanded.count().unwrap(), 6);
 }
@@ -231,9 +182,7 @@ fn partition_by_places_keys_where_the_partitioner_says() {
 #[test]
 fn partitioner_is_kept_by_map_values_and_filter_and_lost_by_map() {
     let sc = ctx();
-    let parted = sc
-        .parallelize(vec![(1, 1), (2, 2)], 2)
-        .partition_by(HashPartitioner::new(2));
+    let parted = sc.parallelize(vec![(1, 1), (2, 2)], 2).partition_by(HashPartitioner::new(2));
     assert!(parted.partitioner().is_some());
     assert!(parted.map_values(|v| v + 1).partitioner().is_some());
     assert!(parted.filter(|_| true).partitioner().is_some());
@@ -245,49 +194,27 @@ fn partitioner_is_kept_by_map_values_and_filter_and_lost_by_map() {
 fn no_shuffle_when_already_partitioned() {
     let sc = ctx();
     let parted = sc
-        .parallelize(
-            (0..100).map(|i| (i % 10, 1)).collect::<Vec<(i32, i32)>>(),
-            3,
-        )
+        .parallelize((0..100).map(|i| (i % 10, 1)).collect::<Vec<(i32, i32)>>(), 3)
         .partition_by(HashPartitioner::new(4));
     parted.count().unwrap();
     let before = sc.live_shuffles();
     let reduced = parted.reduce_by_key_with_partitioner(|a, b| a + b, HashPartitioner::new(4));
     let same = parted.partition_by(HashPartitioner::new(4));
     assert_eq!(sc.live_shuffles(), before);
-    assert_eq!(
-        reduced.lineage_depth(),
-        parted.lineage_depth() + 1,
-        "a narrow step, no shuffle"
-    );
+    assert_eq!(reduced.lineage_depth(), parted.lineage_depth() + 1, "a narrow step, no shuffle");
     assert_eq!(same.id(), parted.id());
-    assert_eq!(
-        sorted(reduced.collect().unwrap()),
-        (0..10).map(|k| (k, 10)).collect::<Vec<_>>()
-    );
+    assert_eq!(sorted(reduced.collect().unwrap()), (0..10).map(|k| (k, 10)).collect::<Vec<_>>());
     // reduce_by_key with the default partitioner keeps the existing hash partitioning too.
-    assert_eq!(
-        parted.reduce_by_key(|a, b| a + b).lineage_depth(),
-        parted.lineage_depth() + 1
-    );
+    assert_eq!(parted.reduce_by_key(|a, b| a + b).lineage_depth(), parted.lineage_depth() + 1);
 }
 
 #[test]
 fn default_parallelism_sets_reduce_partitions() {
-    let sc = Context::new(
-        ember_core::Conf::empty()
-            .master("local[2]")
-            .set("spark.default.parallelism", "7"),
-    )
-    .unwrap();
+    let sc = Context::new(ember_core::Conf::empty().master("local[2]").set("spark.default.parallelism", "7")).unwrap();
     let pairs = sc.parallelize(vec![(1, 1), (2, 2)], 2);
     assert_eq!(pairs.reduce_by_key(|a, b| a + b).num_partitions(), 7);
     assert_eq!(sc.default_parallelism(), 7);
     let sc = ctx();
     let pairs = sc.parallelize(vec![(1, 1), (2, 2)], 5);
-    assert_eq!(
-        pairs.reduce_by_key(|a, b| a + b).num_partitions(),
-        5,
-        "as many as the input"
-    );
+    assert_eq!(pairs.reduce_by_key(|a, b| a + b).num_partitions(), 5, "as many as the input");
 }

@@ -14,32 +14,13 @@ fn basic_operations() {
     assert_eq!(nums.collect().unwrap(), vec![1, 2, 3, 4]);
     assert_eq!(nums.reduce(|a, b| a + b).unwrap(), Some(10));
     assert_eq!(nums.fold(0, |a, b| a + b).unwrap(), 10);
-    assert_eq!(
-        nums.map(|x| x.to_string()).collect().unwrap(),
-        vec!["1", "2", "3", "4"]
-    );
+    assert_eq!(nums.map(|x| x.to_string()).collect().unwrap(), vec!["1", "2", "3", "4"]);
     assert_eq!(nums.filter(|x| *x > 2).collect().unwrap(), vec![3, 4]);
-    assert_eq!(
-        nums.flat_map(|x| 1..=x).collect().unwrap(),
-        vec![1, 1, 2, 1, 2, 3, 1, 2, 3, 4]
-    );
-    assert_eq!(
-        nums.union(&nums).collect().unwrap(),
-        vec![1, 2, 3, 4, 1, 2, 3, 4]
-    );
+    assert_eq!(nums.flat_map(|x| 1..=x).collect().unwrap(), vec![1, 1, 2, 1, 2, 3, 1, 2, 3, 4]);
+    assert_eq!(nums.union(&nums).collect().unwrap(), vec![1, 2, 3, 4, 1, 2, 3, 4]);
     assert_eq!(nums.glom().collect().unwrap(), vec![vec![1, 2], vec![3, 4]]);
-    assert_eq!(
-        nums.map_partitions(|it| std::iter::once(it.sum::<i32>()))
-            .collect()
-            .unwrap(),
-        vec![3, 7]
-    );
-    assert_eq!(
-        nums.map_partitions_with_index(|i, _| std::iter::once(i))
-            .collect()
-            .unwrap(),
-        vec![0, 1]
-    );
+    assert_eq!(nums.map_partitions(|it| std::iter::once(it.sum::<i32>())).collect().unwrap(), vec![3, 7]);
+    assert_eq!(nums.map_partitions_with_index(|i, _| std::iter::once(i)).collect().unwrap(), vec![0, 1]);
     assert_eq!(nums.count().unwrap(), 4);
     assert_eq!(nums.first().unwrap(), Some(1));
 }
@@ -47,16 +28,8 @@ fn basic_operations() {
 #[test]
 fn aggregate_into_word_counts() {
     let sc = ctx();
-    let pairs = sc.parallelize(
-        vec![
-            ("a".to_string(), 1),
-            ("b".into(), 2),
-            ("a".into(), 2),
-            ("c".into(), 5),
-            ("a".into(), 3),
-        ],
-        2,
-    );
+    let pairs = sc
+        .parallelize(vec![("a".to_string(), 1), ("b".into(), 2), ("a".into(), 2), ("c".into(), 5), ("a".into(), 3)], 2);
     let merged = pairs
         .aggregate(
             std::collections::BTreeMap::<String, i32>::new(),
@@ -73,9 +46,7 @@ fn aggregate_into_word_counts() {
         )
         .unwrap();
     let expected: std::collections::BTreeMap<String, i32> =
-        [("a".to_string(), 6), ("b".into(), 2), ("c".into(), 5)]
-            .into_iter()
-            .collect();
+        [("a".to_string(), 6), ("b".into(), 2), ("c".into(), 5)].into_iter().collect();
     assert_eq!(merged, expected);
 }
 
@@ -90,17 +61,8 @@ fn empty_rdd() {
     assert_eq!(empty.first().unwrap(), None);
     assert!(empty.is_empty().unwrap());
     let pairs = sc.parallelize(vec![(1, 2)], 1);
-    assert_eq!(
-        pairs.join(&sc.empty_rdd::<(i32, i32)>()).collect().unwrap(),
-        vec![]
-    );
-    assert_eq!(
-        sc.empty_rdd::<(i32, i32)>()
-            .reduce_by_key(|a, b| a + b)
-            .collect()
-            .unwrap(),
-        vec![]
-    );
+    assert_eq!(pairs.join(&sc.empty_rdd::<(i32, i32)>()).collect().unwrap(), vec![]);
+    assert_eq!(sc.empty_rdd::<(i32, i32)>().reduce_by_key(|a, b| a + b).collect().unwrap(), vec![]);
 }
 
 #[test]
@@ -116,28 +78,16 @@ fn caching_serves_later_jobs_from_the_block_store() {
         let sc = ctx();
         let computed = sc.long_accumulator("computed");
         let c = computed.clone();
-        let rdd = sc
-            .parallelize((1..=100).collect::<Vec<i64>>(), 4)
-            .map(move |x| {
-                c.add(1);
-                x * 2
-            });
+        let rdd = sc.parallelize((1..=100).collect::<Vec<i64>>(), 4).map(move |x| {
+            c.add(1);
+            x * 2
+        });
         rdd.persist(level);
-        assert_eq!(
-            rdd.collect().unwrap(),
-            (1..=100).map(|x| x * 2).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            rdd.collect().unwrap(),
-            (1..=100).map(|x| x * 2).collect::<Vec<_>>()
-        );
+        assert_eq!(rdd.collect().unwrap(), (1..=100).map(|x| x * 2).collect::<Vec<_>>());
+        assert_eq!(rdd.collect().unwrap(), (1..=100).map(|x| x * 2).collect::<Vec<_>>());
         assert_eq!(computed.value(), 100, "{level:?}: computed once");
         let stats = sc.block_manager_stats();
-        assert_eq!(
-            (stats.hits, stats.misses, stats.blocks),
-            (4, 4, 4),
-            "{level:?}"
-        );
+        assert_eq!((stats.hits, stats.misses, stats.blocks), (4, 4, 4), "{level:?}");
         rdd.unpersist();
         assert_eq!(sc.block_manager_stats().blocks, 0);
     }
@@ -161,11 +111,7 @@ fn repartitioned_rdds() {
     let re = data.repartition(2);
     assert_eq!(re.num_partitions(), 2);
     let parts = re.glom().collect().unwrap();
-    assert!(
-        parts.iter().all(|p| p.len() == 500),
-        "{:?}",
-        parts.iter().map(Vec::len).collect::<Vec<_>>()
-    );
+    assert!(parts.iter().all(|p| p.len() == 500), "{:?}", parts.iter().map(Vec::len).collect::<Vec<_>>());
     let mut all = re.collect().unwrap();
     all.sort();
     assert_eq!(all, (1..=1000).collect::<Vec<_>>());
@@ -173,9 +119,7 @@ fn repartitioned_rdds() {
     assert_eq!(re.num_partitions(), 20);
     assert!(re.glom().collect().unwrap().iter().all(|p| p.len() == 50));
     // Repartitioning a single-partition RDD spreads it evenly too.
-    let one = sc
-        .parallelize((1..=100).collect::<Vec<i32>>(), 1)
-        .repartition(4);
+    let one = sc.parallelize((1..=100).collect::<Vec<i32>>(), 1).repartition(4);
     assert!(one.glom().collect().unwrap().iter().all(|p| p.len() == 25));
 }
 
@@ -185,15 +129,9 @@ fn coalesced_rdds() {
     let data = sc.parallelize((1..=10).collect::<Vec<i32>>(), 10);
     let c1 = data.coalesce(2, false);
     assert_eq!(c1.collect().unwrap(), (1..=10).collect::<Vec<_>>());
-    assert_eq!(
-        c1.glom().collect().unwrap(),
-        vec![(1..=5).collect::<Vec<_>>(), (6..=10).collect()]
-    );
+    assert_eq!(c1.glom().collect().unwrap(), vec![(1..=5).collect::<Vec<_>>(), (6..=10).collect()]);
     let c2 = data.coalesce(3, false);
-    assert_eq!(
-        c2.glom().collect().unwrap(),
-        vec![vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9, 10]]
-    );
+    assert_eq!(c2.glom().collect().unwrap(), vec![vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9, 10]]);
     assert_eq!(data.coalesce(10, false).num_partitions(), 10);
     assert_eq!(data.coalesce(20, false).num_partitions(), 10);
     let c5 = data.coalesce(20, true);
@@ -210,13 +148,8 @@ fn zip_with_index() {
     let data = sc.parallelize((0..n).collect::<Vec<u64>>(), 3);
     let zipped = data.zip_with_index().unwrap();
     assert!(zipped.collect().unwrap().into_iter().all(|(x, i)| x == i));
-    let empty_first = sc
-        .parallelize(vec![vec![], vec![1u32, 2], vec![3]], 3)
-        .flat_map(|v| v);
-    assert_eq!(
-        empty_first.zip_with_index().unwrap().collect().unwrap(),
-        vec![(1, 0), (2, 1), (3, 2)]
-    );
+    let empty_first = sc.parallelize(vec![vec![], vec![1u32, 2], vec![3]], 3).flat_map(|v| v);
+    assert_eq!(empty_first.zip_with_index().unwrap().collect().unwrap(), vec![(1, 0), (2, 1), (3, 2)]);
 }
 
 #[test]
@@ -224,15 +157,9 @@ fn take() {
     let sc = ctx();
     let nums = sc.parallelize((1..=10).collect::<Vec<i32>>(), 10);
     for n in [0, 1, 3, 10, 11] {
-        assert_eq!(
-            nums.take(n).unwrap(),
-            (1..=10).take(n).collect::<Vec<_>>(),
-            "take({n})"
-        );
+        assert_eq!(nums.take(n).unwrap(), (1..=10).take(n).collect::<Vec<_>>(), "take({n})");
     }
-    let sparse = sc
-        .parallelize(vec![vec![], vec![], vec![], vec![1], vec![2, 3]], 5)
-        .flat_map(|v: Vec<i32>| v);
+    let sparse = sc.parallelize(vec![vec![], vec![], vec![], vec![1], vec![2, 3]], 5).flat_map(|v: Vec<i32>| v);
     assert_eq!(sparse.take(2).unwrap(), vec![1, 2]);
     assert_eq!(sparse.take(10).unwrap(), vec![1, 2, 3]);
 }
@@ -252,58 +179,29 @@ fn top_and_take_ordered() {
 #[test]
 fn sort_by() {
     let sc = ctx();
-    let data = sc.parallelize(
-        vec!["5|50|A".to_string(), "4|60|C".into(), "6|40|B".into()],
-        2,
-    );
+    let data = sc.parallelize(vec!["5|50|A".to_string(), "4|60|C".into(), "6|40|B".into()], 2);
     let col = |i: usize| move |s: &String| s.split('|').nth(i).unwrap().to_string();
-    assert_eq!(
-        data.sort_by(col(0), true, 2).unwrap().collect().unwrap(),
-        vec!["4|60|C", "5|50|A", "6|40|B"]
-    );
-    assert_eq!(
-        data.sort_by(col(0), false, 2).unwrap().collect().unwrap(),
-        vec!["6|40|B", "5|50|A", "4|60|C"]
-    );
-    assert_eq!(
-        data.sort_by(col(1), true, 2).unwrap().collect().unwrap(),
-        vec!["6|40|B", "5|50|A", "4|60|C"]
-    );
-    assert_eq!(
-        data.sort_by(col(2), true, 2).unwrap().collect().unwrap(),
-        vec!["5|50|A", "6|40|B", "4|60|C"]
-    );
+    assert_eq!(data.sort_by(col(0), true, 2).unwrap().collect().unwrap(), vec!["4|60|C", "5|50|A", "6|40|B"]);
+    assert_eq!(data.sort_by(col(0), false, 2).unwrap().collect().unwrap(), vec!["6|40|B", "5|50|A", "4|60|C"]);
+    assert_eq!(data.sort_by(col(1), true, 2).unwrap().collect().unwrap(), vec!["6|40|B", "5|50|A", "4|60|C"]);
+    assert_eq!(data.sort_by(col(2), true, 2).unwrap().collect().unwrap(), vec!["5|50|A", "6|40|B", "4|60|C"]);
 }
 
 #[test]
 fn sort_by_key_over_many_partitions_is_globally_ordered() {
     let sc = ctx();
-    let keys: Vec<u32> = (0..5000u32)
-        .map(|i| i.wrapping_mul(2_654_435_761) % 100_000)
-        .collect();
+    let keys: Vec<u32> = (0..5000u32).map(|i| i.wrapping_mul(2_654_435_761) % 100_000).collect();
     let pairs = sc.parallelize(keys.iter().map(|k| (*k, ())).collect::<Vec<_>>(), 7);
     let sorted = pairs.sort_by_key(true, 5).unwrap();
     let parts = sorted.keys().glom().collect().unwrap();
     assert_eq!(parts.len(), 5);
-    assert!(
-        parts.iter().all(|p| p.len() > 500),
-        "balanced: {:?}",
-        parts.iter().map(Vec::len).collect::<Vec<_>>()
-    );
+    assert!(parts.iter().all(|p| p.len() > 500), "balanced: {:?}", parts.iter().map(Vec::len).collect::<Vec<_>>());
     let mut expected = keys.clone();
     expected.sort();
     assert_eq!(parts.concat(), expected);
     let mut desc = expected.clone();
     desc.reverse();
-    assert_eq!(
-        pairs
-            .sort_by_key(false, 3)
-            .unwrap()
-            .keys()
-            .collect()
-            .unwrap(),
-        desc
-    );
+    assert_eq!(pairs.sort_by_key(false, 3).unwrap().keys().collect().unwrap(), desc);
 }
 
 #[test]
@@ -319,10 +217,7 @@ fn cartesian_and_distinct() {
     assert_eq!(nums.distinct().count().unwrap(), 4);
     assert_eq!(nums.distinct_with_partitions(1).num_partitions(), 1);
     let counts = nums.count_by_value().unwrap();
-    assert_eq!(
-        (counts[&1], counts[&2], counts[&3], counts[&4]),
-        (1, 2, 2, 1)
-    );
+    assert_eq!((counts[&1], counts[&2], counts[&3], counts[&4]), (1, 2, 2, 1));
 }
 
 #[test]
@@ -331,10 +226,7 @@ fn union_of_many() {
     let parts: Vec<_> = (0..5).map(|i| sc.parallelize(vec![i, i + 10], 2)).collect();
     let u = sc.union(parts);
     assert_eq!(u.num_partitions(), 10);
-    assert_eq!(
-        u.collect().unwrap(),
-        vec![0, 10, 1, 11, 2, 12, 3, 13, 4, 14]
-    );
+    assert_eq!(u.collect().unwrap(), vec![0, 10, 1, 11, 2, 12, 3, 13, 4, 14]);
 }
 
 #[test]
@@ -365,9 +257,7 @@ fn narrow_chain_runs_in_one_stage_and_reports_records() {
     let stages: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            SchedulerEvent::StageCompleted(s) => {
-                Some((s.job_id, s.name.clone(), s.num_tasks, s.failure.clone()))
-            }
+            SchedulerEvent::StageCompleted(s) => Some((s.job_id, s.name.clone(), s.num_tasks, s.failure.clone())),
             _ => None,
         })
         .collect();
@@ -382,10 +272,7 @@ fn narrow_chain_runs_in_one_stage_and_reports_records() {
         })
         .sum();
     assert_eq!(written, 5);
-    let jobs = events
-        .iter()
-        .filter(|e| matches!(e, SchedulerEvent::JobEnd(j) if j.error.is_none()))
-        .count();
+    let jobs = events.iter().filter(|e| matches!(e, SchedulerEvent::JobEnd(j) if j.error.is_none())).count();
     assert_eq!(jobs, 2);
 }
 

@@ -15,9 +15,7 @@ impl<T: Data> Rdd<T> {
 
     /// All records, in partition order.
     pub fn collect(&self) -> Result<Vec<T>> {
-        let parts = self
-            .context()
-            .run_job(self, self.all_partitions(), |_, it| it.collect::<Vec<T>>())?;
+        let parts = self.context().run_job(self, self.all_partitions(), |_, it| it.collect::<Vec<T>>())?;
         Ok(parts.into_iter().flatten().collect())
     }
 
@@ -28,11 +26,7 @@ impl<T: Data> Rdd<T> {
     /// assert_eq!(ctx.parallelize((0..1000).collect(), 7).count().unwrap(), 1000);
     /// ```
     pub fn count(&self) -> Result<u64> {
-        Ok(self
-            .context()
-            .run_job(self, self.all_partitions(), |_, it| it.count() as u64)?
-            .into_iter()
-            .sum())
+        Ok(self.context().run_job(self, self.all_partitions(), |_, it| it.count() as u64)?.into_iter().sum())
     }
 
     /// Combines all records with `f`; `None` for an empty RDD.
@@ -45,11 +39,7 @@ impl<T: Data> Rdd<T> {
     pub fn reduce(&self, f: impl Fn(T, T) -> T + Send + Sync + 'static) -> Result<Option<T>> {
         let f = Arc::new(f);
         let g = f.clone();
-        let parts = self
-            .context()
-            .run_job(self, self.all_partitions(), move |_, it| {
-                it.reduce(|a, b| g(a, b))
-            })?;
+        let parts = self.context().run_job(self, self.all_partitions(), move |_, it| it.reduce(|a, b| g(a, b)))?;
         Ok(parts.into_iter().flatten().reduce(|a, b| f(a, b)))
     }
 
@@ -75,11 +65,7 @@ impl<T: Data> Rdd<T> {
         comb: impl Fn(U, U) -> U + Send + Sync + 'static,
     ) -> Result<U> {
         let z = zero.clone();
-        let parts = self
-            .context()
-            .run_job(self, self.all_partitions(), move |_, it| {
-                it.fold(z.clone(), &seq)
-            })?;
+        let parts = self.context().run_job(self, self.all_partitions(), move |_, it| it.fold(z.clone(), &seq))?;
         Ok(parts.into_iter().fold(zero, comb))
     }
 
@@ -99,10 +85,7 @@ impl<T: Data> Rdd<T> {
             let parts: Vec<usize> = (scanned..(scanned + batch).min(total)).collect();
             let left = n - out.len();
             scanned += parts.len();
-            for part in self
-                .context()
-                .run_job(self, parts, move |_, it| it.take(left).collect::<Vec<T>>())?
-            {
+            for part in self.context().run_job(self, parts, move |_, it| it.take(left).collect::<Vec<T>>())? {
                 out.extend(part.into_iter().take(n - out.len()));
             }
             batch *= TAKE_SCALE_UP;
@@ -122,18 +105,13 @@ impl<T: Data> Rdd<T> {
 
     /// Runs `f` on every record (on the executors).
     pub fn foreach(&self, f: impl Fn(T) + Send + Sync + 'static) -> Result<()> {
-        self.context()
-            .run_job(self, self.all_partitions(), move |_, it| it.for_each(&f))?;
+        self.context().run_job(self, self.all_partitions(), move |_, it| it.for_each(&f))?;
         Ok(())
     }
 
     /// Runs `f` on every partition's iterator.
-    pub fn foreach_partition(
-        &self,
-        f: impl Fn(super::PartitionIter<T>) + Send + Sync + 'static,
-    ) -> Result<()> {
-        self.context()
-            .run_job(self, self.all_partitions(), move |_, it| f(it))?;
+    pub fn foreach_partition(&self, f: impl Fn(super::PartitionIter<T>) + Send + Sync + 'static) -> Result<()> {
+        self.context().run_job(self, self.all_partitions(), move |_, it| f(it))?;
         Ok(())
     }
 }
@@ -156,12 +134,7 @@ impl<T: Data + Ord> Rdd<T> {
         self.smallest(n, std::cmp::Reverse, |std::cmp::Reverse(x)| x)
     }
 
-    fn smallest<O: Ord + Send + 'static>(
-        &self,
-        n: usize,
-        wrap: fn(T) -> O,
-        unwrap: fn(O) -> T,
-    ) -> Result<Vec<T>> {
+    fn smallest<O: Ord + Send + 'static>(&self, n: usize, wrap: fn(T) -> O, unwrap: fn(O) -> T) -> Result<Vec<T>> {
         // A max-heap of the n smallest seen so far in each partition, then merged on the driver.
         let keep = move |heap: &mut BinaryHeap<O>, x: O| {
             if heap.len() < n {
@@ -171,18 +144,13 @@ impl<T: Data + Ord> Rdd<T> {
                 heap.push(x);
             }
         };
-        let parts = self
-            .context()
-            .run_job(self, self.all_partitions(), move |_, it| {
-                let mut heap = BinaryHeap::with_capacity(n + 1);
-                it.for_each(|x| keep(&mut heap, wrap(x)));
-                heap.into_vec().into_iter().map(unwrap).collect::<Vec<T>>()
-            })?;
+        let parts = self.context().run_job(self, self.all_partitions(), move |_, it| {
+            let mut heap = BinaryHeap::with_capacity(n + 1);
+            it.for_each(|x| keep(&mut heap, wrap(x)));
+            heap.into_vec().into_iter().map(unwrap).collect::<Vec<T>>()
+        })?;
         let mut heap = BinaryHeap::with_capacity(n + 1);
-        parts
-            .into_iter()
-            .flatten()
-            .for_each(|x| keep(&mut heap, wrap(x)));
+        parts.into_iter().flatten().for_each(|x| keep(&mut heap, wrap(x)));
         Ok(heap.into_sorted_vec().into_iter().map(unwrap).collect())
     }
 }

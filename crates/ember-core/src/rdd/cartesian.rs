@@ -15,10 +15,7 @@ impl<T: Data, U: Data> RddOp<(T, U)> for CartesianRdd<T, U> {
         self.left.num_partitions() * self.right.num_partitions()
     }
     fn dependencies(&self) -> Vec<Dependency> {
-        vec![
-            Dependency::Narrow(self.left.as_any()),
-            Dependency::Narrow(self.right.as_any()),
-        ]
+        vec![Dependency::Narrow(self.left.as_any()), Dependency::Narrow(self.right.as_any())]
     }
     fn compute(&self, split: usize, tc: &TaskContext) -> PartitionIter<(T, U)> {
         let n = self.right.num_partitions();
@@ -43,12 +40,6 @@ impl<T: Data> Rdd<T> {
     /// assert_eq!(pairs.collect().unwrap(), vec![(1, 'x'), (2, 'x')]);
     /// ```
     pub fn cartesian<U: Data>(&self, other: &Rdd<U>) -> Rdd<(T, U)> {
-        Rdd::from_op(
-            self.context(),
-            CartesianRdd {
-                left: self.clone(),
-                right: other.clone(),
-            },
-        )
+        Rdd::from_op(self.context(), CartesianRdd { left: self.clone(), right: other.clone() })
     }
 }

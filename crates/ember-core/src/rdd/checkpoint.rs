@@ -24,12 +24,7 @@ pub(crate) fn write<T: Data>(rdd: &Rdd<T>) -> Result<CheckpointFiles> {
     let base = ctx.checkpoint_dir().ok_or(Error::CheckpointDirNotSet)?;
     let dir = base.join(format!("rdd-{}", rdd.id()));
     let compress = ctx.conf().get_bool("spark.checkpoint.compress", false)?;
-    save_parts(
-        rdd,
-        &dir,
-        true,
-        Arc::new(move |out, it| write_frames(out, it, compress)),
-    )?;
+    save_parts(rdd, &dir, true, Arc::new(move |out, it| write_frames(out, it, compress)))?;
     let parts = part_files(&dir)?;
     if parts.len() != rdd.num_partitions() {
         return Err(Error::IllegalState(format!(
@@ -39,11 +34,7 @@ pub(crate) fn write<T: Data>(rdd: &Rdd<T>) -> Result<CheckpointFiles> {
             parts.len()
         )));
     }
-    Ok(CheckpointFiles {
-        parts,
-        partitioner: rdd.partitioner(),
-        compress,
-    })
+    Ok(CheckpointFiles { parts, partitioner: rdd.partitioner(), compress })
 }
 
 impl<T: Data> RddOp<T> for CheckpointFiles {

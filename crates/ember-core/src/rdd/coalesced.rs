@@ -18,10 +18,7 @@ impl<T: Data> RddOp<T> for CoalescedRdd<T> {
     }
     fn compute(&self, split: usize, tc: &TaskContext) -> PartitionIter<T> {
         let n = self.parent.num_partitions();
-        let (from, to) = (
-            split * n / self.partitions,
-            (split + 1) * n / self.partitions,
-        );
+        let (from, to) = (split * n / self.partitions, (split + 1) * n / self.partitions);
         let parent = self.parent.clone();
         let tc = tc.clone();
         Box::new((from..to).flat_map(move |p| parent.iterator(p, &tc)))
@@ -46,13 +43,7 @@ impl<T: Data> Rdd<T> {
             return self.repartition(num_partitions);
         }
         let partitions = num_partitions.clamp(1, self.num_partitions().max(1));
-        Rdd::from_op(
-            self.context(),
-            CoalescedRdd {
-                parent: self.clone(),
-                partitions,
-            },
-        )
+        Rdd::from_op(self.context(), CoalescedRdd { parent: self.clone(), partitions })
     }
 }
 

@@ -26,9 +26,7 @@ impl<T: Data, U: Data> RddOp<U> for MapPartitionsRdd<T, U> {
         (self.f)(split, self.parent.iterator(split, tc))
     }
     fn partitioner(&self) -> Option<PartitionerDesc> {
-        self.preserves_partitioning
-            .then(|| self.parent.partitioner())
-            .flatten()
+        self.preserves_partitioning.then(|| self.parent.partitioner()).flatten()
     }
     fn name(&self) -> &'static str {
         "MapPartitionsRDD"
@@ -41,14 +39,7 @@ impl<T: Data> Rdd<T> {
         preserves_partitioning: bool,
         f: impl Fn(usize, PartitionIter<T>) -> PartitionIter<U> + Send + Sync + 'static,
     ) -> Rdd<U> {
-        Rdd::from_op(
-            self.context(),
-            MapPartitionsRdd {
-                parent: self.clone(),
-                f: Arc::new(f),
-                preserves_partitioning,
-            },
-        )
+        Rdd::from_op(self.context(), MapPartitionsRdd { parent: self.clone(), f: Arc::new(f), preserves_partitioning })
     }
 
     /// Applies `f` to every record.
@@ -108,10 +99,7 @@ impl<T: Data> Rdd<T> {
     /// let sums = ctx.parallelize(vec![1, 2, 3, 4], 2).map_partitions(|it| std::iter::once(it.sum::<i32>()));
     /// assert_eq!(sums.collect().unwrap(), vec![3, 7]);
     /// ```
-    pub fn map_partitions<U: Data, I>(
-        &self,
-        f: impl Fn(PartitionIter<T>) -> I + Send + Sync + 'static,
-    ) -> Rdd<U>
+    pub fn map_partitions<U: Data, I>(&self, f: impl Fn(PartitionIter<T>) -> I + Send + Sync + 'static) -> Rdd<U>
     where
         I: IntoIterator<Item = U>,
         I::IntoIter: Send + 'static,
@@ -144,8 +132,6 @@ impl<T: Data> Rdd<T> {
     /// assert_eq!(ctx.parallelize(vec![1, 2, 3, 4], 2).glom().collect().unwrap(), vec![vec![1, 2], vec![3, 4]]);
     /// ```
     pub fn glom(&self) -> Rdd<Vec<T>> {
-        self.map_partitions_internal(false, |_, it| {
-            Box::new(std::iter::once(it.collect::<Vec<T>>()))
-        })
+        self.map_partitions_internal(false, |_, it| Box::new(std::iter::once(it.collect::<Vec<T>>())))
     }
 }

@@ -109,9 +109,7 @@ pub struct Rdd<T: Data> {
 
 impl<T: Data> Clone for Rdd<T> {
     fn clone(&self) -> Self {
-        Rdd {
-            node: self.node.clone(),
-        }
+        Rdd { node: self.node.clone() }
     }
 }
 
@@ -207,14 +205,9 @@ impl<T: Data> Rdd<T> {
         if level == StorageLevel::NONE {
             return op.compute(split, tc);
         }
-        self.context().block_manager().get_or_compute(
-            BlockId::Rdd {
-                rdd: self.id(),
-                split,
-            },
-            level,
-            || op.compute(split, tc),
-        )
+        self.context()
+            .block_manager()
+            .get_or_compute(BlockId::Rdd { rdd: self.id(), split }, level, || op.compute(split, tc))
     }
 
     /// Keeps computed partitions in the block store at `level` (set once, as in Spark).
@@ -304,12 +297,7 @@ impl<T: Data> Rdd<T> {
     /// A multi-line description of the lineage (Spark's `toDebugString`).
     pub fn to_debug_string(&self) -> String {
         fn walk(rdd: &dyn AnyRdd, indent: usize, out: &mut String) {
-            out.push_str(&format!(
-                "{}({}) {}\n",
-                "  ".repeat(indent),
-                rdd.num_partitions(),
-                rdd.describe()
-            ));
+            out.push_str(&format!("{}({}) {}\n", "  ".repeat(indent), rdd.num_partitions(), rdd.describe()));
             for d in rdd.dependencies() {
                 match d {
                     Dependency::Narrow(p) => walk(p.as_ref(), indent, out),

@@ -34,16 +34,13 @@ pub(crate) fn write_frames<T: Data>(
 
 /// Reads a part file written by [`write_frames`], lazily, frame by frame.
 pub(crate) fn read_frames<T: Data>(path: PathBuf, compress: bool) -> PartitionIter<T> {
-    let file = std::fs::File::open(&path)
-        .unwrap_or_else(|e| raise(Error::io(format!("opening {}", path.display()), e)));
+    let file =
+        std::fs::File::open(&path).unwrap_or_else(|e| raise(Error::io(format!("opening {}", path.display()), e)));
     let mut reader = BufReader::new(file);
     Box::new(
         std::iter::from_fn(move || {
             codec::read_frame::<T>(&mut reader, compress).unwrap_or_else(|e| {
-                raise(Error::Io {
-                    context: format!("reading {}", path.display()),
-                    message: e.to_string(),
-                })
+                raise(Error::Io { context: format!("reading {}", path.display()), message: e.to_string() })
             })
         })
         .flatten(),
@@ -74,16 +71,9 @@ impl Context {
     pub fn object_file<T: Data>(&self, path: impl AsRef<Path>) -> Result<Rdd<T>> {
         let dir = path.as_ref();
         if !dir.is_dir() {
-            return Err(Error::InputMissing {
-                pattern: dir.display().to_string(),
-            });
+            return Err(Error::InputMissing { pattern: dir.display().to_string() });
         }
-        Ok(Rdd::from_op(
-            self,
-            ObjectFileRdd {
-                parts: part_files(dir)?,
-            },
-        ))
+        Ok(Rdd::from_op(self, ObjectFileRdd { parts: part_files(dir)? }))
     }
 }
 
@@ -102,11 +92,6 @@ impl<T: Data> Rdd<T> {
     }
 
     pub(crate) fn save_as_object_file_to(&self, path: &Path, overwrite: bool) -> Result<()> {
-        save_parts(
-            self,
-            path,
-            overwrite,
-            Arc::new(|out, it| write_frames(out, it, false)),
-        )
+        save_parts(self, path, overwrite, Arc::new(|out, it| write_frames(out, it, false)))
     }
 }

@@ -20,14 +20,10 @@ impl<K: Key + Ord, V: Data> Rdd<(K, V)> {
     /// ```
     pub fn sort_by_key(&self, ascending: bool, num_partitions: usize) -> Result<Rdd<(K, V)>> {
         let inputs = self.num_partitions().max(1);
-        let per_input = (SAMPLES_PER_PARTITION * num_partitions)
-            .div_ceil(inputs)
-            .max(1);
-        let sketches =
-            self.context()
-                .run_job(self, (0..self.num_partitions()).collect(), move |tc, it| {
-                    reservoir_sample(it.map(|(k, _)| k), per_input, tc.partition_id() as u64 + 1)
-                })?;
+        let per_input = (SAMPLES_PER_PARTITION * num_partitions).div_ceil(inputs).max(1);
+        let sketches = self.context().run_job(self, (0..self.num_partitions()).collect(), move |tc, it| {
+            reservoir_sample(it.map(|(k, _)| k), per_input, tc.partition_id() as u64 + 1)
+        })?;
         let samples: Vec<(K, f64)> = sketches
             .into_iter()
             .flat_map(|(count, sample)| {
@@ -35,11 +31,7 @@ impl<K: Key + Ord, V: Data> Rdd<(K, V)> {
                 sample.into_iter().map(move |k| (k, weight))
             })
             .collect();
-        let partitioner = Arc::new(RangePartitioner::from_samples(
-            samples,
-            num_partitions.max(1),
-            ascending,
-        ));
+        let partitioner = Arc::new(RangePartitioner::from_samples(samples, num_partitions.max(1), ascending));
         let (n, desc) = (partitioner.num_partitions(), partitioner.desc());
         let shuffled = self.shuffle_plain(move |k| partitioner.partition(k), n, Some(desc));
         Ok(shuffled.map_partitions_internal(true, move |_, it| {
@@ -69,10 +61,7 @@ impl<T: Data> Rdd<T> {
         ascending: bool,
         num_partitions: usize,
     ) -> Result<Rdd<T>> {
-        Ok(self
-            .map(move |x| (key(&x), x))
-            .sort_by_key(ascending, num_partitions)?
-            .values())
+        Ok(self.map(move |x| (key(&x), x)).sort_by_key(ascending, num_partitions)?.values())
     }
 }
 

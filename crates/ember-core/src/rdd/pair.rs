@@ -2,7 +2,8 @@
 
 use super::shuffled::Aggregator;
 use super::Rdd;
-use crate::partitioner::{HashPartitioner, Partitioner};
+use crate::partitioner::{record_hash, HashPartitioner, Partitioner};
+use crate::shuffle::combine_map::CombineMap;
 use crate::{Data, Key, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -22,12 +23,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
         if let Some(p) = self.partitioner().filter(|p| p.kind == "hash") {
             return HashPartitioner::new(p.num_partitions);
         }
-        let largest = others
-            .iter()
-            .copied()
-            .chain([self.num_partitions()])
-            .max()
-            .unwrap_or(1);
+        let largest = others.iter().copied().chain([self.num_partitions()]).max().unwrap_or(1);
         HashPartitioner::new(self.context().configured_parallelism().unwrap_or(largest))
     }
 
@@ -67,18 +63,11 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
         };
         if self.partitioner() == Some(partitioner.desc()) {
             return self.map_partitions_internal(true, move |_, it| {
-                let mut combined: HashMap<K, Option<C>, ahash::RandomState> = HashMap::default();
+                let mut combined = CombineMap::new();
                 for (k, v) in it {
-                    match combined.get_mut(&k) {
-                        Some(slot) => {
-                            *slot = Some((agg.merge_value)(slot.take().expect("combiner"), v))
-                        }
-                        None => {
-                            combined.insert(k, Some((agg.create)(v)));
-                        }
-                    }
+                    combined.update(record_hash(&k), k, v, |v| (agg.create)(v), |c, v| (agg.merge_value)(c, v));
                 }
-                Box::new(combined.into_iter().map(|(k, c)| (k, c.expect("combiner"))))
+                Box::new(combined.into_iter())
             });
         }
         self.shuffle_combine(agg, Arc::new(partitioner))
@@ -115,12 +104,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     ) -> Rdd<(K, V)> {
         let f = Arc::new(f);
         let g = f.clone();
-        self.combine_by_key_with_partitioner(
-            |v| v,
-            move |a, b| f(a, b),
-            move |a, b| g(a, b),
-            partitioner,
-        )
+        self.combine_by_key_with_partitioner(|v| v, move |a, b| f(a, b), move |a, b| g(a, b), partitioner)
     }
 
     /// All values of each key, in one `Vec` per key.
@@ -143,10 +127,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     }
 
     /// [`group_by_key`](Self::group_by_key) into `partitioner`'s partitions.
-    pub fn group_by_key_with_partitioner(
-        &self,
-        partitioner: impl Partitioner<K>,
-    ) -> Rdd<(K, Vec<V>)> {
+    pub fn group_by_key_with_partitioner(&self, partitioner: impl Partitioner<K>) -> Rdd<(K, Vec<V>)> {
         self.combine_by_key_with_partitioner(
             |v| vec![v],
             |mut c, v| {
@@ -181,20 +162,11 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
         let seq = Arc::new(seq);
         let s2 = seq.clone();
         let p = self.default_partitioner(&[]);
-        self.combine_by_key_with_partitioner(
-            move |v| s2(zero.clone(), v),
-            move |u, v| seq(u, v),
-            comb,
-            p,
-        )
+        self.combine_by_key_with_partitioner(move |v| s2(zero.clone(), v), move |u, v| seq(u, v), comb, p)
     }
 
     /// [`aggregate_by_key`](Self::aggregate_by_key) with one function for both steps.
-    pub fn fold_by_key(
-        &self,
-        zero: V,
-        f: impl Fn(V, V) -> V + Send + Sync + 'static,
-    ) -> Rdd<(K, V)> {
+    pub fn fold_by_key(&self, zero: V, f: impl Fn(V, V) -> V + Send + Sync + 'static) -> Rdd<(K, V)> {
         let f = Arc::new(f);
         let g = f.clone();
         self.aggregate_by_key(zero, move |a, b| f(a, b), move |a, b| g(a, b))
@@ -210,10 +182,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     }
 
     /// Applies `f` to each value and flattens, keeping keys and partitioning.
-    pub fn flat_map_values<U: Data, I>(
-        &self,
-        f: impl Fn(V) -> I + Send + Sync + 'static,
-    ) -> Rdd<(K, U)>
+    pub fn flat_map_values<U: Data, I>(&self, f: impl Fn(V) -> I + Send + Sync + 'static) -> Rdd<(K, U)>
     where
         I: IntoIterator<Item = U> + 'static,
         I::IntoIter: Send + 'static,
@@ -237,12 +206,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
 
     /// Number of records per key, returned to the driver.
     pub fn count_by_key(&self) -> Result<HashMap<K, u64>> {
-        Ok(self
-            .map_values(|_| 1u64)
-            .reduce_by_key(|a, b| a + b)
-            .collect()?
-            .into_iter()
-            .collect())
+        Ok(self.map_values(|_| 1u64).reduce_by_key(|a, b| a + b).collect()?.into_iter().collect())
     }
 
     /// All values for `key`.
@@ -267,11 +231,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     }
 
     /// [`cogroup`](Self::cogroup) into `n` hash partitions.
-    pub fn cogroup_with_partitions<W: Data>(
-        &self,
-        other: &Rdd<(K, W)>,
-        n: usize,
-    ) -> Rdd<(K, (Vec<V>, Vec<W>))> {
+    pub fn cogroup_with_partitions<W: Data>(&self, other: &Rdd<(K, W)>, n: usize) -> Rdd<(K, (Vec<V>, Vec<W>))> {
         self.cogroup_with_partitioner(other, HashPartitioner::new(n))
     }
 
@@ -314,39 +274,29 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     /// ```
     pub fn join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (V, W))> {
         self.cogroup(other).flat_map_values(|(vs, ws)| {
-            vs.iter()
-                .flat_map(|v| ws.iter().map(move |w| (v.clone(), w.clone())))
-                .collect::<Vec<_>>()
+            vs.iter().flat_map(|v| ws.iter().map(move |w| (v.clone(), w.clone()))).collect::<Vec<_>>()
         })
     }
 
     /// [`join`](Self::join) into `n` hash partitions.
     pub fn join_with_partitions<W: Data>(&self, other: &Rdd<(K, W)>, n: usize) -> Rdd<(K, (V, W))> {
-        self.cogroup_with_partitions(other, n)
-            .flat_map_values(|(vs, ws)| {
-                vs.iter()
-                    .flat_map(|v| ws.iter().map(move |w| (v.clone(), w.clone())))
-                    .collect::<Vec<_>>()
-            })
+        self.cogroup_with_partitions(other, n).flat_map_values(|(vs, ws)| {
+            vs.iter().flat_map(|v| ws.iter().map(move |w| (v.clone(), w.clone()))).collect::<Vec<_>>()
+        })
     }
 
     /// Every record of this RDD, with each matching value of `other` or `None`.
     pub fn left_outer_join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (V, Option<W>))> {
-        self.cogroup(other)
-            .flat_map_values(|(vs, ws)| outer(&vs, &ws).filter_map(|(v, w)| Some((v?, w))))
+        self.cogroup(other).flat_map_values(|(vs, ws)| outer(&vs, &ws).filter_map(|(v, w)| Some((v?, w))))
     }
 
     /// Every record of `other`, with each matching value of this RDD or `None`.
     pub fn right_outer_join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (Option<V>, W))> {
-        self.cogroup(other)
-            .flat_map_values(|(vs, ws)| outer(&ws, &vs).filter_map(|(w, v)| Some((v, w?))))
+        self.cogroup(other).flat_map_values(|(vs, ws)| outer(&ws, &vs).filter_map(|(w, v)| Some((v, w?))))
     }
 
     /// Every key of either RDD, with `None` for a missing side.
-    pub fn full_outer_join<W: Data>(
-        &self,
-        other: &Rdd<(K, W)>,
-    ) -> Rdd<(K, (Option<V>, Option<W>))> {
+    pub fn full_outer_join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (Option<V>, Option<W>))> {
         self.cogroup(other).flat_map_values(|(vs, ws)| {
             if vs.is_empty() {
                 ws.into_iter().map(|w| (None, Some(w))).collect::<Vec<_>>()
@@ -362,9 +312,7 @@ fn outer<A: Clone, B: Clone>(as_: &[A], bs: &[B]) -> impl Iterator<Item = (Optio
     let rows: Vec<(Option<A>, Option<B>)> = if bs.is_empty() {
         as_.iter().map(|a| (Some(a.clone()), None)).collect()
     } else {
-        as_.iter()
-            .flat_map(|a| bs.iter().map(move |b| (Some(a.clone()), Some(b.clone()))))
-            .collect()
+        as_.iter().flat_map(|a| bs.iter().map(move |b| (Some(a.clone()), Some(b.clone())))).collect()
     };
     rows.into_iter()
 }
@@ -391,18 +339,13 @@ impl<T: Key> Rdd<T> {
     /// assert_eq!(d, vec![1, 2, 3]);
     /// ```
     pub fn distinct(&self) -> Rdd<T> {
-        let n = self
-            .context()
-            .configured_parallelism()
-            .unwrap_or(self.num_partitions());
+        let n = self.context().configured_parallelism().unwrap_or(self.num_partitions());
         self.distinct_with_partitions(n)
     }
 
     /// [`distinct`](Self::distinct) into `n` partitions.
     pub fn distinct_with_partitions(&self, n: usize) -> Rdd<T> {
-        self.map(|x| (x, ()))
-            .reduce_by_key_with_partitions(|a, _| a, n)
-            .keys()
+        self.map(|x| (x, ())).reduce_by_key_with_partitions(|a, _| a, n).keys()
     }
 
     /// How many times each record occurs, returned to the driver.

@@ -14,17 +14,11 @@ pub struct ParallelCollectionRdd<T> {
 
 impl<T> ParallelCollectionRdd<T> {
     pub(crate) fn new(data: Vec<T>, slices: usize) -> Self {
-        ParallelCollectionRdd {
-            data: Arc::new(data),
-            slices: slices.max(1),
-        }
+        ParallelCollectionRdd { data: Arc::new(data), slices: slices.max(1) }
     }
 
     pub(crate) fn empty() -> Self {
-        ParallelCollectionRdd {
-            data: Arc::new(Vec::new()),
-            slices: 0,
-        }
+        ParallelCollectionRdd { data: Arc::new(Vec::new()), slices: 0 }
     }
 
     fn range(&self, split: usize) -> std::ops::Range<usize> {

@@ -3,12 +3,12 @@
 //! merge the combiners (Spark's map-side combine); without one, records move as they are.
 
 use super::{AnyRdd, Dependency, PartitionIter, Rdd, RddOp};
-use crate::partitioner::{Partitioner, PartitionerDesc};
+use crate::partitioner::{record_hash, Partitioner, PartitionerDesc};
 use crate::scheduler::{raise, TaskContext};
+use crate::shuffle::combine_map::CombineMap;
 use crate::shuffle::{write_combined, write_plain};
 use crate::{Context, Data, Key};
 use parking_lot::Mutex;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Spark's `Aggregator`: how values become combiners and how combiners merge.
@@ -67,19 +67,12 @@ impl<K: Key, V: Data, C: Data> ShuffleDep for ShuffleDependency<K, V, C> {
         match &self.map_side {
             MapSide::Combine(agg, partitioner) => {
                 let create = agg.create.as_ref();
-                let (out, memory) = write_combined(
-                    manager,
-                    records,
-                    partitioner.as_ref(),
-                    create,
-                    agg.merge_value.as_ref(),
-                    tc,
-                );
+                let (out, memory) =
+                    write_combined(manager, records, partitioner.as_ref(), create, agg.merge_value.as_ref(), tc);
                 manager.put_output(self.id, tc.partition_id(), out, memory);
             }
             MapSide::Plain(route) => {
-                let (out, memory) =
-                    write_plain(manager, records, route.as_ref(), self.reducers, tc);
+                let (out, memory) = write_plain(manager, records, route.as_ref(), self.reducers, tc);
                 manager.put_output(self.id, tc.partition_id(), out, memory);
             }
         }
@@ -107,37 +100,20 @@ impl<K: Key, C: Data> RddOp<(K, C)> for ShuffledRdd<K, C> {
     }
     fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<(K, C)> {
         let manager = self.ctx.shuffle_manager();
-        let outputs = manager
-            .outputs::<K, C>(self.dep.shuffle_id())
-            .unwrap_or_else(|e| raise(e));
+        let outputs = manager.outputs::<K, C>(self.dep.shuffle_id()).unwrap_or_else(|e| raise(e));
         let compress = manager.compress;
         let records = outputs.into_iter().flat_map(move |out| {
-            (0..out.buckets[split].len()).flat_map(move |i| {
-                out.buckets[split][i]
-                    .records(compress)
-                    .unwrap_or_else(|e| raise(e))
-            })
+            (0..out.buckets[split].len())
+                .flat_map(move |i| out.buckets[split][i].records(compress).unwrap_or_else(|e| raise(e)))
         });
         let Some(merge) = &self.merge_combiners else {
             return Box::new(records);
         };
-        let mut merged: HashMap<K, Option<C>, ahash::RandomState> = HashMap::default();
+        let mut merged = CombineMap::new();
         for (k, c) in records {
-            match merged.get_mut(&k) {
-                Some(slot) => {
-                    let prev = slot.take().expect("combiner present");
-                    *slot = Some(merge(prev, c));
-                }
-                None => {
-                    merged.insert(k, Some(c));
-                }
-            }
+            merged.update(record_hash(&k), k, c, |c| c, |a, b| merge(a, b));
         }
-        Box::new(
-            merged
-                .into_iter()
-                .map(|(k, c)| (k, c.expect("combiner present"))),
-        )
+        Box::new(merged.into_iter())
     }
     fn partitioner(&self) -> Option<PartitionerDesc> {
         self.partitioner.clone()

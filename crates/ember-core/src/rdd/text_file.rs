@@ -29,14 +29,8 @@ struct TextFileRdd {
 
 /// The files a path names: itself, the visible files of a directory, or a glob's matches.
 fn resolve(pattern: &str) -> Result<Vec<PathBuf>> {
-    let missing = || Error::InputMissing {
-        pattern: pattern.to_string(),
-    };
-    let visible = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.starts_with(['.', '_']))
-    };
+    let missing = || Error::InputMissing { pattern: pattern.to_string() };
+    let visible = |p: &Path| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with(['.', '_']));
     let mut files: Vec<PathBuf> = if pattern.contains(['*', '?', '[']) {
         glob::glob(pattern)
             .map_err(|e| Error::IllegalArgument(format!("bad glob {pattern}: {e}")))?
@@ -66,11 +60,7 @@ fn resolve(pattern: &str) -> Result<Vec<PathBuf>> {
 fn splits(files: Vec<PathBuf>, min_partitions: usize) -> Result<Vec<FileSplit>> {
     let sizes: Vec<u64> = files
         .iter()
-        .map(|f| {
-            std::fs::metadata(f)
-                .map(|m| m.len())
-                .map_err(|e| Error::io(format!("reading {}", f.display()), e))
-        })
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).map_err(|e| Error::io(format!("reading {}", f.display()), e)))
         .collect::<Result<_>>()?;
     let goal = sizes.iter().sum::<u64>() / min_partitions.max(1) as u64;
     let split_size = goal.clamp(1, MAX_SPLIT);
@@ -79,18 +69,10 @@ fn splits(files: Vec<PathBuf>, min_partitions: usize) -> Result<Vec<FileSplit>> 
         let path = Arc::new(path);
         let mut start = 0;
         while (size - start) as f64 / split_size as f64 > SPLIT_SLOP {
-            out.push(FileSplit {
-                path: path.clone(),
-                start,
-                end: start + split_size,
-            });
+            out.push(FileSplit { path: path.clone(), start, end: start + split_size });
             start += split_size;
         }
-        out.push(FileSplit {
-            path,
-            start,
-            end: size,
-        });
+        out.push(FileSplit { path, start, end: size });
     }
     Ok(out)
 }
@@ -114,23 +96,11 @@ impl LineReader {
         let mut pos = split.start;
         if split.start > 0 {
             // Back up one byte: if it is a newline, this split starts exactly at a line.
-            reader
-                .seek(SeekFrom::Start(split.start - 1))
-                .map_err(|e| Error::io(context(), e))?;
+            reader.seek(SeekFrom::Start(split.start - 1)).map_err(|e| Error::io(context(), e))?;
             let mut skipped = Vec::new();
-            pos = split.start - 1
-                + reader
-                    .read_until(b'\n', &mut skipped)
-                    .map_err(|e| Error::io(context(), e))? as u64;
+            pos = split.start - 1 + reader.read_until(b'\n', &mut skipped).map_err(|e| Error::io(context(), e))? as u64;
         }
-        Ok(LineReader {
-            reader,
-            path: split.path.clone(),
-            pos,
-            end: split.end,
-            lossy,
-            buf: Vec::with_capacity(256),
-        })
+        Ok(LineReader { reader, path: split.path.clone(), pos, end: split.end, lossy, buf: Vec::with_capacity(256) })
     }
 }
 
@@ -198,28 +168,13 @@ impl Context {
     }
 
     /// [`text_file`](Self::text_file), replacing invalid UTF-8 with U+FFFD instead of failing.
-    pub fn text_file_lossy(
-        &self,
-        path: impl AsRef<Path>,
-        min_partitions: usize,
-    ) -> Result<Rdd<String>> {
+    pub fn text_file_lossy(&self, path: impl AsRef<Path>, min_partitions: usize) -> Result<Rdd<String>> {
         self.text_file_with(path.as_ref(), min_partitions, true)
     }
 
-    fn text_file_with(
-        &self,
-        path: &Path,
-        min_partitions: usize,
-        lossy: bool,
-    ) -> Result<Rdd<String>> {
+    fn text_file_with(&self, path: &Path, min_partitions: usize, lossy: bool) -> Result<Rdd<String>> {
         let files = resolve(&path.to_string_lossy())?;
-        Ok(Rdd::from_op(
-            self,
-            TextFileRdd {
-                splits: splits(files, min_partitions)?,
-                lossy,
-            },
-        ))
+        Ok(Rdd::from_op(self, TextFileRdd { splits: splits(files, min_partitions)?, lossy }))
     }
 }
 
@@ -262,9 +217,7 @@ mod tests {
     fn every_line_is_read_once_whatever_the_split_points() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lines.txt");
-        let lines: Vec<String> = (0..500)
-            .map(|i| "x".repeat(i % 17) + &i.to_string())
-            .collect();
+        let lines: Vec<String> = (0..500).map(|i| "x".repeat(i % 17) + &i.to_string()).collect();
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
         for parts in [1, 2, 3, 7, 64, 1000] {
             assert_eq!(read_all(&path, parts), lines, "{parts} partitions");

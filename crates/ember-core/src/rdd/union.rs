@@ -13,10 +13,7 @@ impl<T: Data> RddOp<T> for UnionRdd<T> {
         self.parents.iter().map(Rdd::num_partitions).sum()
     }
     fn dependencies(&self) -> Vec<Dependency> {
-        self.parents
-            .iter()
-            .map(|p| Dependency::Narrow(p.as_any()))
-            .collect()
+        self.parents.iter().map(|p| Dependency::Narrow(p.as_any())).collect()
     }
     fn compute(&self, mut split: usize, tc: &TaskContext) -> PartitionIter<T> {
         for p in &self.parents {

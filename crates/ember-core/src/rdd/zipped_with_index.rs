@@ -16,8 +16,7 @@ impl<T: Data> Rdd<T> {
     pub fn zip_with_index(&self) -> Result<Rdd<(T, u64)>> {
         let n = self.num_partitions();
         let counts = if n > 1 {
-            self.context()
-                .run_job(self, (0..n - 1).collect(), |_, it| it.count() as u64)?
+            self.context().run_job(self, (0..n - 1).collect(), |_, it| it.count() as u64)?
         } else {
             Vec::new()
         };

@@ -97,28 +97,16 @@ impl Context {
     ) -> Result<Vec<R>> {
         self.check_running()?;
         let job_id = self.next_job_id();
-        self.bus()
-            .post(SchedulerEvent::JobStart(listener::JobStart {
-                job_id,
-                time_ms: listener::now_ms(),
-            }));
+        self.bus().post(SchedulerEvent::JobStart(listener::JobStart { job_id, time_ms: listener::now_ms() }));
         let result = (|| {
             for dep in parent_shuffles(rdd.as_any()) {
                 self.ensure_shuffle(&dep, job_id)?;
             }
             let target = rdd.clone();
             let task: TaskFn<R> = Arc::new(move |tc: &TaskContext| {
-                func(
-                    tc,
-                    Box::new(tc.counted(target.iterator(tc.partition_id(), tc))),
-                )
+                func(tc, Box::new(tc.counted(target.iterator(tc.partition_id(), tc))))
             });
-            self.run_stage(
-                job_id,
-                format!("ResultStage {}", rdd.node.describe()),
-                partitions,
-                task,
-            )
+            self.run_stage(job_id, format!("ResultStage {}", rdd.node.describe()), partitions, task)
         })();
         self.bus().post(SchedulerEvent::JobEnd(listener::JobEnd {
             job_id,
@@ -143,8 +131,7 @@ impl Context {
         for parent in parent_shuffles(dep.map_rdd()) {
             self.ensure_shuffle(&parent, job_id)?;
         }
-        self.shuffle_manager()
-            .register(dep.shuffle_id(), dep.num_maps());
+        self.shuffle_manager().register(dep.shuffle_id(), dep.num_maps());
         let d = dep.clone();
         let task: TaskFn<()> = Arc::new(move |tc: &TaskContext| d.run_map_task(tc));
         let name = format!("ShuffleMapStage {}", dep.map_rdd().describe());
@@ -163,20 +150,18 @@ impl Context {
         let stage_id = self.next_stage_id();
         let num_tasks = partitions.len();
         let started = Instant::now();
-        self.bus()
-            .post(SchedulerEvent::StageSubmitted(listener::StageSubmitted {
-                stage_id,
-                job_id,
-                name: name.clone(),
-                num_tasks,
-            }));
+        self.bus().post(SchedulerEvent::StageSubmitted(listener::StageSubmitted {
+            stage_id,
+            job_id,
+            name: name.clone(),
+            num_tasks,
+        }));
         let (tx, rx) = crossbeam_channel::unbounded();
         // Set when the stage fails: its queued tasks are skipped (Spark cancels them).
         let aborted = Arc::new(AtomicBool::new(false));
         let launch = |index: usize, attempt: usize| -> Result<()> {
             let tc = TaskContext::new(stage_id, partitions[index], attempt, self.next_task_id());
-            let (task, tx, ctx, aborted) =
-                (task.clone(), tx.clone(), self.clone(), aborted.clone());
+            let (task, tx, ctx, aborted) = (task.clone(), tx.clone(), self.clone(), aborted.clone());
             self.executor().submit(Box::new(move || {
                 let result = if aborted.load(Ordering::SeqCst) {
                     Err("cancelled: stage aborted".to_string())
@@ -217,10 +202,7 @@ impl Context {
                     }
                 }
             }
-            Ok(results
-                .into_iter()
-                .map(|r| r.expect("every task reported"))
-                .collect())
+            Ok(results.into_iter().map(|r| r.expect("every task reported")).collect())
         })();
         if outcome.is_err() {
             // Wait for the stage's running tasks, so none outlives the failed job.
@@ -231,36 +213,21 @@ impl Context {
                 }
             }
         }
-        self.bus()
-            .post(SchedulerEvent::StageCompleted(listener::StageCompleted {
-                stage_id,
-                job_id,
-                name,
-                num_tasks,
-                duration_ms: started.elapsed().as_millis() as u64,
-                failure: outcome.as_ref().err().map(ToString::to_string),
-            }));
+        self.bus().post(SchedulerEvent::StageCompleted(listener::StageCompleted {
+            stage_id,
+            job_id,
+            name,
+            num_tasks,
+            duration_ms: started.elapsed().as_millis() as u64,
+            failure: outcome.as_ref().err().map(ToString::to_string),
+        }));
         outcome
     }
 
-    fn run_task<R>(
-        &self,
-        tc: &TaskContext,
-        task: &(dyn Fn(&TaskContext) -> R + Send + Sync),
-    ) -> Result<R, String> {
-        let (stage_id, partition, attempt, task_id) = (
-            tc.stage_id(),
-            tc.partition_id(),
-            tc.attempt_number(),
-            tc.task_attempt_id(),
-        );
-        self.bus()
-            .post(SchedulerEvent::TaskStart(listener::TaskStart {
-                stage_id,
-                partition,
-                attempt,
-                task_id,
-            }));
+    fn run_task<R>(&self, tc: &TaskContext, task: &(dyn Fn(&TaskContext) -> R + Send + Sync)) -> Result<R, String> {
+        let (stage_id, partition, attempt, task_id) =
+            (tc.stage_id(), tc.partition_id(), tc.attempt_number(), tc.task_attempt_id());
+        self.bus().post(SchedulerEvent::TaskStart(listener::TaskStart { stage_id, partition, attempt, task_id }));
         let started = Instant::now();
         TaskContext::set_current(Some(tc.clone()));
         accumulator::begin_task();

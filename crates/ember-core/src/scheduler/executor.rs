@@ -25,10 +25,7 @@ impl Executor {
                 })
                 .map_err(|e| Error::io("starting executor thread", e))?;
         }
-        Ok(Executor {
-            sender: Mutex::new(Some(sender)),
-            threads,
-        })
+        Ok(Executor { sender: Mutex::new(Some(sender)), threads })
     }
 
     pub(crate) fn threads(&self) -> usize {

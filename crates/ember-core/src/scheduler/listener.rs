@@ -146,8 +146,7 @@ pub(crate) struct ListenerBus {
 
 impl ListenerBus {
     pub(crate) fn new() -> ListenerBus {
-        let (sender, receiver): (Sender<SchedulerEvent>, Receiver<SchedulerEvent>) =
-            crossbeam_channel::unbounded();
+        let (sender, receiver): (Sender<SchedulerEvent>, Receiver<SchedulerEvent>) = crossbeam_channel::unbounded();
         let listeners: Arc<Mutex<Vec<Arc<dyn SparkListener>>>> = Arc::default();
         let pending: Arc<Pending> = Arc::default();
         let (l, p) = (listeners.clone(), pending.clone());
@@ -157,10 +156,7 @@ impl ListenerBus {
                 while let Ok(event) = receiver.recv() {
                     let targets = l.lock().clone();
                     for listener in targets {
-                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            listener.on_event(&event)
-                        }))
-                        .is_err()
+                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener.on_event(&event))).is_err()
                         {
                             tracing::error!("Listener panicked while handling {event:?}");
                         }
@@ -173,11 +169,7 @@ impl ListenerBus {
                 }
             })
             .expect("spawning the listener bus thread");
-        ListenerBus {
-            sender,
-            listeners,
-            pending,
-        }
+        ListenerBus { sender, listeners, pending }
     }
 
     pub(crate) fn add(&self, listener: Arc<dyn SparkListener>) {
@@ -204,8 +196,5 @@ impl ListenerBus {
 }
 
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

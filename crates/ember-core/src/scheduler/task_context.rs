@@ -43,19 +43,8 @@ thread_local! {
 }
 
 impl TaskContext {
-    pub(crate) fn new(
-        stage_id: usize,
-        partition_id: usize,
-        attempt_number: usize,
-        task_attempt_id: u64,
-    ) -> Self {
-        TaskContext {
-            stage_id,
-            partition_id,
-            attempt_number,
-            task_attempt_id,
-            metrics: Arc::default(),
-        }
+    pub(crate) fn new(stage_id: usize, partition_id: usize, attempt_number: usize, task_attempt_id: u64) -> Self {
+        TaskContext { stage_id, partition_id, attempt_number, task_attempt_id, metrics: Arc::default() }
     }
 
     /// The context of the task running on this thread, if any.
@@ -110,10 +99,6 @@ impl<I> Drop for Counted<I> {
 
 impl TaskContext {
     pub(crate) fn counted<I: Iterator>(&self, inner: I) -> Counted<I> {
-        Counted {
-            inner,
-            count: 0,
-            metrics: self.metrics.clone(),
-        }
+        Counted { inner, count: 0, metrics: self.metrics.clone() }
     }
 }

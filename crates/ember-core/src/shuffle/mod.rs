@@ -2,6 +2,7 @@
 //! every map output. In local mode buckets stay typed in memory (no serialization) unless the
 //! memory budget is exhausted, when they are spilled to files under `spark.local.dir`.
 
+pub(crate) mod combine_map;
 mod writer;
 
 pub(crate) use writer::{write_combined, write_plain};
@@ -29,19 +30,12 @@ impl Drop for SpillFile {
 /// Part of one bucket of one map output.
 pub(crate) enum Segment<K, C> {
     Memory(Arc<Vec<(K, C)>>),
-    Disk {
-        file: Arc<SpillFile>,
-        offset: u64,
-        len: u64,
-    },
+    Disk { file: Arc<SpillFile>, offset: u64, len: u64 },
 }
 
 impl<K: Data, C: Data> Segment<K, C> {
     /// The segment's records; disk segments are read back with the codec.
-    pub(crate) fn records(
-        &self,
-        compress: bool,
-    ) -> Result<Box<dyn Iterator<Item = (K, C)> + Send>> {
+    pub(crate) fn records(&self, compress: bool) -> Result<Box<dyn Iterator<Item = (K, C)> + Send>> {
         match self {
             Segment::Memory(v) => {
                 let v = v.clone();
@@ -50,14 +44,10 @@ impl<K: Data, C: Data> Segment<K, C> {
             Segment::Disk { file, offset, len } => {
                 let context = || format!("reading shuffle spill {}", file.path.display());
                 let mut f = std::fs::File::open(&file.path).map_err(|e| Error::io(context(), e))?;
-                f.seek(SeekFrom::Start(*offset))
-                    .map_err(|e| Error::io(context(), e))?;
+                f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::io(context(), e))?;
                 let mut body = vec![0u8; *len as usize];
-                f.read_exact(&mut body)
-                    .map_err(|e| Error::io(context(), e))?;
-                Ok(Box::new(
-                    codec::decode::<(K, C)>(&body, compress)?.into_iter(),
-                ))
+                f.read_exact(&mut body).map_err(|e| Error::io(context(), e))?;
+                Ok(Box::new(codec::decode::<(K, C)>(&body, compress)?.into_iter()))
             }
         }
     }
@@ -84,12 +74,7 @@ pub(crate) struct ShuffleManager {
 
 impl ShuffleManager {
     pub(crate) fn new(blocks: Arc<BlockManager>, dir: PathBuf, compress: bool) -> Self {
-        ShuffleManager {
-            shuffles: Mutex::default(),
-            blocks,
-            dir,
-            compress,
-        }
+        ShuffleManager { shuffles: Mutex::default(), blocks, dir, compress }
     }
 
     pub(crate) fn blocks(&self) -> &BlockManager {
@@ -97,21 +82,15 @@ impl ShuffleManager {
     }
 
     pub(crate) fn register(&self, shuffle: usize, num_maps: usize) {
-        self.shuffles
-            .lock()
-            .entry(shuffle)
-            .or_insert_with(|| ShuffleEntry {
-                outputs: (0..num_maps).map(|_| None).collect(),
-                memory: 0,
-                complete: false,
-            });
+        self.shuffles.lock().entry(shuffle).or_insert_with(|| ShuffleEntry {
+            outputs: (0..num_maps).map(|_| None).collect(),
+            memory: 0,
+            complete: false,
+        });
     }
 
     pub(crate) fn is_complete(&self, shuffle: usize) -> bool {
-        self.shuffles
-            .lock()
-            .get(&shuffle)
-            .is_some_and(|e| e.complete)
+        self.shuffles.lock().get(&shuffle).is_some_and(|e| e.complete)
     }
 
     pub(crate) fn mark_complete(&self, shuffle: usize) {
@@ -129,9 +108,7 @@ impl ShuffleManager {
         memory: u64,
     ) {
         let mut shuffles = self.shuffles.lock();
-        let entry = shuffles
-            .get_mut(&shuffle)
-            .expect("shuffle registered before its map stage");
+        let entry = shuffles.get_mut(&shuffle).expect("shuffle registered before its map stage");
         // A retried map task replaces its earlier output (and the memory it held).
         if entry.outputs[map_id].replace(Arc::new(out)).is_some() {
             tracing::debug!("map output {shuffle}/{map_id} replaced");
@@ -140,10 +117,7 @@ impl ShuffleManager {
     }
 
     /// All map outputs of a completed shuffle.
-    pub(crate) fn outputs<K: Data, C: Data>(
-        &self,
-        shuffle: usize,
-    ) -> Result<Vec<Arc<MapOutput<K, C>>>> {
+    pub(crate) fn outputs<K: Data, C: Data>(&self, shuffle: usize) -> Result<Vec<Arc<MapOutput<K, C>>>> {
         let shuffles = self.shuffles.lock();
         let entry = shuffles
             .get(&shuffle)
@@ -155,9 +129,7 @@ impl ShuffleManager {
             .map(|o| {
                 o.clone()
                     .and_then(|o| o.downcast::<MapOutput<K, C>>().ok())
-                    .ok_or_else(|| {
-                        Error::IllegalState(format!("shuffle {shuffle} is missing a map output"))
-                    })
+                    .ok_or_else(|| Error::IllegalState(format!("shuffle {shuffle} is missing a map output")))
             })
             .collect()
     }

@@ -1,12 +1,12 @@
 //! The map side of a shuffle: route each record to its bucket, combining values per key when an
 //! aggregator is given, and spill buckets to disk when execution memory runs out.
 
+use super::combine_map::CombineMap;
 use super::{MapOutput, Segment, ShuffleManager, SpillFile};
-use crate::partitioner::Partitioner;
+use crate::partitioner::{record_hash, Partitioner};
 use crate::scheduler::{raise, TaskContext, TaskMetrics};
 use crate::storage::estimate_size;
 use crate::{codec, Data, Error, Key, Result};
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -25,12 +25,7 @@ struct MemoryTracker<'a> {
 
 impl<'a> MemoryTracker<'a> {
     fn new(manager: &'a ShuffleManager) -> Self {
-        MemoryTracker {
-            manager,
-            claimed: 0,
-            per_entry: 0,
-            sampled_at: 0,
-        }
+        MemoryTracker { manager, claimed: 0, per_entry: 0, sampled_at: 0 }
     }
 
     /// True if the task may keep `entries` in memory; `sample` re-estimates the entry size
@@ -65,12 +60,8 @@ fn spill<K: Data, C: Data>(
     buckets: Vec<Vec<(K, C)>>,
     tc: &TaskContext,
 ) -> Result<Vec<Segment<K, C>>> {
-    std::fs::create_dir_all(&manager.dir)
-        .map_err(|e| Error::io(format!("creating {}", manager.dir.display()), e))?;
-    let path = manager.dir.join(format!(
-        "shuffle-spill-{}",
-        SPILL_IDS.fetch_add(1, Ordering::Relaxed)
-    ));
+    std::fs::create_dir_all(&manager.dir).map_err(|e| Error::io(format!("creating {}", manager.dir.display()), e))?;
+    let path = manager.dir.join(format!("shuffle-spill-{}", SPILL_IDS.fetch_add(1, Ordering::Relaxed)));
     let context = || format!("writing shuffle spill {}", path.display());
     let file = std::fs::File::create(&path).map_err(|e| Error::io(context(), e))?;
     let spill = Arc::new(SpillFile { path: path.clone() });
@@ -79,11 +70,7 @@ fn spill<K: Data, C: Data>(
     let mut segments = Vec::with_capacity(buckets.len());
     for bucket in buckets {
         let len = codec::write_frame(&mut out, &bucket, manager.compress)? - 4;
-        segments.push(Segment::Disk {
-            file: spill.clone(),
-            offset: offset + 4,
-            len,
-        });
+        segments.push(Segment::Disk { file: spill.clone(), offset: offset + 4, len });
         offset += len + 4;
     }
     out.flush().map_err(|e| Error::io(context(), e))?;
@@ -107,68 +94,36 @@ pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
     tc: &TaskContext,
 ) -> (MapOutput<K, C>, u64) {
     let n = partitioner.num_partitions();
-    let new_maps = || {
-        (0..n)
-            .map(|_| HashMap::with_hasher(ahash::RandomState::new()))
-            .collect::<Vec<_>>()
-    };
-    let mut maps: Vec<HashMap<K, Option<C>, ahash::RandomState>> = new_maps();
+    let new_maps = || (0..n).map(|_| CombineMap::new()).collect::<Vec<CombineMap<K, C>>>();
+    let mut maps = new_maps();
     let mut out: Vec<Vec<Segment<K, C>>> = (0..n).map(|_| Vec::new()).collect();
     let mut memory = MemoryTracker::new(manager);
     let (mut seen, mut entries) = (0u64, 0usize);
     for (k, v) in records {
-        let map = &mut maps[partitioner.partition(&k)];
-        match map.get_mut(&k) {
-            Some(slot) => {
-                let c = slot.take().expect("combiner present");
-                *slot = Some(merge_value(c, v));
-            }
-            None => {
-                map.insert(k, Some(create(v)));
-                entries += 1;
-            }
-        }
+        let hash = record_hash(&k);
+        let map = &mut maps[partitioner.partition_hashed(&k, hash)];
+        entries += usize::from(map.update(hash, k, v, create, merge_value));
         seen += 1;
         if seen % CHECK_EVERY == 0 {
             let sample = || {
-                let sample: Vec<_> = maps
-                    .iter()
-                    .flat_map(|m| m.iter().take(4))
-                    .take(32)
-                    .collect();
+                let sample: Vec<_> = maps.iter().flat_map(|m| m.sample(4)).take(32).collect();
                 estimate_size(&sample) / sample.len().max(1) as u64 + 48
             };
             if !memory.fits(entries, sample) {
                 let buckets = drain(&mut maps);
-                append(
-                    &mut out,
-                    spill(manager, buckets, tc).unwrap_or_else(|e| raise(e)),
-                );
-                maps = new_maps();
+                append(&mut out, spill(manager, buckets, tc).unwrap_or_else(|e| raise(e)));
                 entries = 0;
                 memory.release();
             }
         }
     }
     TaskMetrics::add(&tc.metrics.shuffle_records_written, seen);
-    append(
-        &mut out,
-        drain(&mut maps)
-            .into_iter()
-            .map(|b| Segment::Memory(Arc::new(b)))
-            .collect(),
-    );
+    append(&mut out, drain(&mut maps).into_iter().map(|b| Segment::Memory(Arc::new(b))).collect());
     (MapOutput { buckets: out }, memory.claimed)
 }
 
-fn drain<K, C>(maps: &mut [HashMap<K, Option<C>, ahash::RandomState>]) -> Vec<Vec<(K, C)>> {
-    maps.iter_mut()
-        .map(|m| {
-            m.drain()
-                .map(|(k, c)| (k, c.expect("combiner present")))
-                .collect()
-        })
-        .collect()
+fn drain<K: std::hash::Hash + Eq, C>(maps: &mut [CombineMap<K, C>]) -> Vec<Vec<(K, C)>> {
+    maps.iter_mut().map(|m| m.drain().collect()).collect()
 }
 
 /// No aggregation: records are routed to their bucket as they are.
@@ -189,34 +144,18 @@ pub(crate) fn write_plain<K: Data, V: Data>(
         held += 1;
         if seen % CHECK_EVERY == 0 {
             let sample = || {
-                let b = buckets
-                    .iter()
-                    .find(|b| !b.is_empty())
-                    .map(|b| &b[..b.len().min(32)])
-                    .unwrap_or(&[]);
+                let b = buckets.iter().find(|b| !b.is_empty()).map(|b| &b[..b.len().min(32)]).unwrap_or(&[]);
                 estimate_size(b) / b.len().max(1) as u64
             };
             if !memory.fits(held, sample) {
-                let full = std::mem::replace(
-                    &mut buckets,
-                    (0..num_partitions).map(|_| Vec::new()).collect(),
-                );
-                append(
-                    &mut out,
-                    spill(manager, full, tc).unwrap_or_else(|e| raise(e)),
-                );
+                let full = std::mem::replace(&mut buckets, (0..num_partitions).map(|_| Vec::new()).collect());
+                append(&mut out, spill(manager, full, tc).unwrap_or_else(|e| raise(e)));
                 held = 0;
                 memory.release();
             }
         }
     }
     TaskMetrics::add(&tc.metrics.shuffle_records_written, seen);
-    append(
-        &mut out,
-        buckets
-            .into_iter()
-            .map(|b| Segment::Memory(Arc::new(b)))
-            .collect(),
-    );
+    append(&mut out, buckets.into_iter().map(|b| Segment::Memory(Arc::new(b))).collect());
     (MapOutput { buckets: out }, memory.claimed)
 }

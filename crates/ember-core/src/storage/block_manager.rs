@@ -120,11 +120,7 @@ impl BlockManager {
             misses: self.misses.load(Ordering::Relaxed),
             evictions: self.evictions.load(Ordering::Relaxed),
             blocks: s.entries.len() as u64,
-            disk_blocks: s
-                .entries
-                .values()
-                .filter(|e| matches!(e.stored, Stored::Disk(_)))
-                .count() as u64,
+            disk_blocks: s.entries.values().filter(|e| matches!(e.stored, Stored::Disk(_))).count() as u64,
             storage_memory: s.storage_used,
             execution_memory: s.execution_used,
             budget: self.budget,
@@ -162,94 +158,44 @@ impl BlockManager {
         Some(match stored {
             Stored::Values(v) => {
                 let values = v.into_any().downcast::<Values<T>>().unwrap_or_else(|_| {
-                    raise(Error::IllegalState(format!(
-                        "block {id} holds records of another type"
-                    )))
+                    raise(Error::IllegalState(format!("block {id} holds records of another type")))
                 });
                 Box::new((0..values.0.len()).map(move |i| values.0[i].clone()))
             }
-            Stored::Bytes(bytes) => Box::new(
-                codec::decode::<T>(&bytes, self.compress)
-                    .unwrap_or_else(|e| raise(e))
-                    .into_iter(),
-            ),
+            Stored::Bytes(bytes) => {
+                Box::new(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e)).into_iter())
+            }
             Stored::Disk(path) => {
-                let bytes = std::fs::read(&path)
-                    .unwrap_or_else(|e| raise(Error::io(format!("reading block {id}"), e)));
-                Box::new(
-                    codec::decode::<T>(&bytes, self.compress)
-                        .unwrap_or_else(|e| raise(e))
-                        .into_iter(),
-                )
+                let bytes = std::fs::read(&path).unwrap_or_else(|e| raise(Error::io(format!("reading block {id}"), e)));
+                Box::new(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e)).into_iter())
             }
         })
     }
 
     /// Stores `values` at `level` and hands them back as an iterator.
-    pub(crate) fn put<T: Data>(
-        &self,
-        id: BlockId,
-        values: Vec<T>,
-        level: StorageLevel,
-    ) -> Result<PartitionIter<T>> {
+    pub(crate) fn put<T: Data>(&self, id: BlockId, values: Vec<T>, level: StorageLevel) -> Result<PartitionIter<T>> {
         if level.use_memory && level.deserialized {
             let block = Arc::new(Values(values));
             let size = estimate_size(&block.0);
             if self.reserve_storage(size) {
-                self.insert(
-                    id,
-                    Entry {
-                        stored: Stored::Values(block.clone()),
-                        memory: size,
-                        level,
-                        tick: 0,
-                    },
-                );
+                self.insert(id, Entry { stored: Stored::Values(block.clone()), memory: size, level, tick: 0 });
             } else if level.use_disk {
                 let path = self.write_file(&id, &block.encode(self.compress)?)?;
-                self.insert(
-                    id,
-                    Entry {
-                        stored: Stored::Disk(path),
-                        memory: 0,
-                        level,
-                        tick: 0,
-                    },
-                );
+                self.insert(id, Entry { stored: Stored::Disk(path), memory: 0, level, tick: 0 });
             } else {
                 tracing::warn!("Not enough space to cache {id} in memory ({size} bytes); it will be recomputed");
             }
-            return Ok(Box::new(
-                (0..block.0.len()).map(move |i| block.0[i].clone()),
-            ));
+            return Ok(Box::new((0..block.0.len()).map(move |i| block.0[i].clone())));
         }
         let bytes = codec::encode(&values, self.compress)?;
         let size = bytes.len() as u64;
         if level.use_memory && self.reserve_storage(size) {
-            self.insert(
-                id,
-                Entry {
-                    stored: Stored::Bytes(Arc::new(bytes)),
-                    memory: size,
-                    level,
-                    tick: 0,
-                },
-            );
+            self.insert(id, Entry { stored: Stored::Bytes(Arc::new(bytes)), memory: size, level, tick: 0 });
         } else if level.use_disk {
             let path = self.write_file(&id, &bytes)?;
-            self.insert(
-                id,
-                Entry {
-                    stored: Stored::Disk(path),
-                    memory: 0,
-                    level,
-                    tick: 0,
-                },
-            );
+            self.insert(id, Entry { stored: Stored::Disk(path), memory: 0, level, tick: 0 });
         } else if level.use_memory {
-            tracing::warn!(
-                "Not enough space to cache {id} in memory ({size} bytes); it will be recomputed"
-            );
+            tracing::warn!("Not enough space to cache {id} in memory ({size} bytes); it will be recomputed");
         }
         Ok(Box::new(values.into_iter()))
     }
@@ -271,11 +217,9 @@ impl BlockManager {
 
     fn write_file(&self, id: &BlockId, bytes: &[u8]) -> Result<PathBuf> {
         let dir = self.dir.join("blocks");
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let path = dir.join(id.to_string());
-        std::fs::write(&path, bytes)
-            .map_err(|e| Error::io(format!("writing block {id} to {}", path.display()), e))?;
+        std::fs::write(&path, bytes).map_err(|e| Error::io(format!("writing block {id} to {}", path.display()), e))?;
         Ok(path)
     }
 
@@ -310,11 +254,7 @@ impl BlockManager {
             return false;
         }
         while s.storage_used + s.execution_used + bytes > self.budget {
-            let Some(victim) = s
-                .lru
-                .iter()
-                .find(|(_, id)| s.entries[*id].memory > 0)
-                .map(|(t, id)| (*t, id.clone()))
+            let Some(victim) = s.lru.iter().find(|(_, id)| s.entries[*id].memory > 0).map(|(t, id)| (*t, id.clone()))
             else {
                 return false;
             };
@@ -340,14 +280,7 @@ impl BlockManager {
         match bytes.and_then(|b| self.write_file(id, &b)) {
             Ok(path) => {
                 s.lru.insert(tick, id.clone());
-                s.entries.insert(
-                    id.clone(),
-                    Entry {
-                        stored: Stored::Disk(path),
-                        memory: 0,
-                        ..entry
-                    },
-                );
+                s.entries.insert(id.clone(), Entry { stored: Stored::Disk(path), memory: 0, ..entry });
             }
             Err(e) => tracing::error!("Could not spill {id} to disk, dropping it: {e}"),
         }
@@ -373,11 +306,7 @@ impl BlockManager {
     pub(crate) fn remove_rdd(&self, rdd: usize) {
         let ids: Vec<BlockId> = {
             let s = self.state.lock();
-            s.entries
-                .keys()
-                .filter(|BlockId::Rdd { rdd: r, .. }| *r == rdd)
-                .cloned()
-                .collect()
+            s.entries.keys().filter(|BlockId::Rdd { rdd: r, .. }| *r == rdd).cloned().collect()
         };
         for id in ids {
             self.remove(&id);
@@ -391,10 +320,7 @@ mod tests {
 
     fn manager(budget: u64) -> (BlockManager, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        (
-            BlockManager::new(budget, dir.path().to_path_buf(), false),
-            dir,
-        )
+        (BlockManager::new(budget, dir.path().to_path_buf(), false), dir)
     }
 
     fn store(bm: &BlockManager, id: BlockId, values: Vec<u64>, level: StorageLevel) {
@@ -419,10 +345,7 @@ mod tests {
             let out: Vec<u64> = bm.put(id.clone(), vec![1, 2, 3], level).unwrap().collect();
             assert_eq!(out, vec![1, 2, 3]);
             assert_eq!(read(&bm, &id), Some(vec![1, 2, 3]), "{level:?}");
-            assert_eq!(
-                bm.stats().disk_blocks,
-                u64::from(level == StorageLevel::DISK_ONLY)
-            );
+            assert_eq!(bm.stats().disk_blocks, u64::from(level == StorageLevel::DISK_ONLY));
         }
     }
 
@@ -432,25 +355,10 @@ mod tests {
         let a = BlockId::Rdd { rdd: 1, split: 0 };
         let b = BlockId::Rdd { rdd: 1, split: 1 };
         let c = BlockId::Rdd { rdd: 2, split: 0 };
-        store(
-            &bm,
-            a.clone(),
-            (0..1000u64).collect(),
-            StorageLevel::MEMORY_ONLY,
-        );
-        store(
-            &bm,
-            b.clone(),
-            (0..1000u64).collect(),
-            StorageLevel::MEMORY_AND_DISK,
-        );
+        store(&bm, a.clone(), (0..1000u64).collect(), StorageLevel::MEMORY_ONLY);
+        store(&bm, b.clone(), (0..1000u64).collect(), StorageLevel::MEMORY_AND_DISK);
         assert!(read(&bm, &a).is_some()); // a is now more recent than b
-        store(
-            &bm,
-            c.clone(),
-            (0..1000u64).collect(),
-            StorageLevel::MEMORY_ONLY,
-        );
+        store(&bm, c.clone(), (0..1000u64).collect(), StorageLevel::MEMORY_ONLY);
         let stats = bm.stats();
         assert!(stats.evictions >= 1);
         assert!(stats.storage_memory <= 40_000);
@@ -463,10 +371,7 @@ mod tests {
     fn block_larger_than_budget_is_not_cached_but_returned() {
         let (bm, _dir) = manager(100);
         let id = BlockId::Rdd { rdd: 1, split: 0 };
-        let out: Vec<u64> = bm
-            .put(id.clone(), (0..1000).collect(), StorageLevel::MEMORY_ONLY)
-            .unwrap()
-            .collect();
+        let out: Vec<u64> = bm.put(id.clone(), (0..1000).collect(), StorageLevel::MEMORY_ONLY).unwrap().collect();
         assert_eq!(out.len(), 1000);
         assert!(read(&bm, &id).is_none());
     }
@@ -475,40 +380,20 @@ mod tests {
     fn removing_an_rdd_frees_memory_and_files() {
         let (bm, dir) = manager(1 << 20);
         for split in 0..3 {
-            store(
-                &bm,
-                BlockId::Rdd { rdd: 7, split },
-                vec![1u64; 100],
-                StorageLevel::DISK_ONLY,
-            );
+            store(&bm, BlockId::Rdd { rdd: 7, split }, vec![1u64; 100], StorageLevel::DISK_ONLY);
         }
-        store(
-            &bm,
-            BlockId::Rdd { rdd: 8, split: 0 },
-            vec![1u64; 100],
-            StorageLevel::MEMORY_ONLY,
-        );
+        store(&bm, BlockId::Rdd { rdd: 8, split: 0 }, vec![1u64; 100], StorageLevel::MEMORY_ONLY);
         bm.remove_rdd(7);
         bm.remove_rdd(8);
         let stats = bm.stats();
         assert_eq!((stats.blocks, stats.storage_memory), (0, 0));
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("blocks"))
-                .unwrap()
-                .count(),
-            0
-        );
+        assert_eq!(std::fs::read_dir(dir.path().join("blocks")).unwrap().count(), 0);
     }
 
     #[test]
     fn execution_memory_evicts_cached_blocks() {
         let (bm, _dir) = manager(20_000);
-        store(
-            &bm,
-            BlockId::Rdd { rdd: 1, split: 0 },
-            (0..1000u64).collect(),
-            StorageLevel::MEMORY_ONLY,
-        );
+        store(&bm, BlockId::Rdd { rdd: 1, split: 0 }, (0..1000u64).collect(), StorageLevel::MEMORY_ONLY);
         assert!(bm.acquire_execution(15_000));
         assert_eq!(bm.stats().blocks, 0);
         assert!(!bm.acquire_execution(15_000));

@@ -23,9 +23,7 @@ mod tests {
     #[test]
     fn estimates_grow_with_content() {
         let small: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
-        let large: Vec<String> = (0..1000)
-            .map(|i| "x".repeat(100) + &i.to_string())
-            .collect();
+        let large: Vec<String> = (0..1000).map(|i| "x".repeat(100) + &i.to_string()).collect();
         let (s, l) = (super::estimate_size(&small), super::estimate_size(&large));
         assert!(s >= 1000 * 24 && l > s + 90_000, "{s} {l}");
         assert_eq!(super::estimate_size::<u8>(&[]), 0);

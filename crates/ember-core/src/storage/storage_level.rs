@@ -23,18 +23,8 @@ pub struct StorageLevel {
     pub replication: u8,
 }
 
-const fn level(
-    use_disk: bool,
-    use_memory: bool,
-    deserialized: bool,
-    replication: u8,
-) -> StorageLevel {
-    StorageLevel {
-        use_disk,
-        use_memory,
-        deserialized,
-        replication,
-    }
+const fn level(use_disk: bool, use_memory: bool, deserialized: bool, replication: u8) -> StorageLevel {
+    StorageLevel { use_disk, use_memory, deserialized, replication }
 }
 
 impl StorageLevel {
@@ -71,16 +61,7 @@ impl std::fmt::Debug for StorageLevel {
         if self.use_memory {
             parts.push("memory");
         }
-        parts.push(if self.deserialized {
-            "deserialized"
-        } else {
-            "serialized"
-        });
-        write!(
-            f,
-            "StorageLevel({}, {} replicas)",
-            parts.join(", "),
-            self.replication
-        )
+        parts.push(if self.deserialized { "deserialized" } else { "serialized" });
+        write!(f, "StorageLevel({}, {} replicas)", parts.join(", "), self.replication)
     }
 }
