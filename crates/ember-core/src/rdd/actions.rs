@@ -111,7 +111,7 @@ impl<T: Data> Rdd<T> {
 
     /// Runs `f` on every partition's iterator.
     pub fn foreach_partition(&self, f: impl Fn(super::PartitionIter<T>) + Send + Sync + 'static) -> Result<()> {
-        self.context().run_job(self, self.all_partitions(), move |_, it| f(it))?;
+        self.context().run_job(self, self.all_partitions(), move |_, it| f(Box::new(it)))?;
         Ok(())
     }
 }

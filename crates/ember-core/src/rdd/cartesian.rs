@@ -1,6 +1,7 @@
 //! `CartesianRdd`: every pair of records from two RDDs.
 
-use super::{Dependency, PartitionIter, Rdd, RddOp};
+use super::chunks::chunked;
+use super::{Chunks, Dependency, Rdd, RddOp};
 use crate::scheduler::TaskContext;
 use crate::Data;
 use std::sync::Arc;
@@ -17,11 +18,11 @@ impl<T: Data, U: Data> RddOp<(T, U)> for CartesianRdd<T, U> {
     fn dependencies(&self) -> Vec<Dependency> {
         vec![Dependency::Narrow(self.left.as_any()), Dependency::Narrow(self.right.as_any())]
     }
-    fn compute(&self, split: usize, tc: &TaskContext) -> PartitionIter<(T, U)> {
+    fn compute(&self, split: usize, tc: &TaskContext) -> Chunks<(T, U)> {
         let n = self.right.num_partitions();
         // The right side is iterated once per left record, so it is materialized once.
         let right: Arc<Vec<U>> = Arc::new(self.right.iterator(split % n, tc).collect());
-        Box::new(self.left.iterator(split / n, tc).flat_map(move |t| {
+        chunked(self.left.iterator(split / n, tc).flat_map(move |t| {
             let right = right.clone();
             (0..right.len()).map(move |i| (t.clone(), right[i].clone()))
         }))

@@ -4,7 +4,7 @@
 
 use super::object_file::{read_frames, write_frames};
 use super::output::{part_files, save_parts};
-use super::{Dependency, PartitionIter, Rdd, RddOp};
+use super::{Chunks, Dependency, Rdd, RddOp};
 use crate::partitioner::PartitionerDesc;
 use crate::scheduler::TaskContext;
 use crate::{Data, Error, Result};
@@ -44,7 +44,7 @@ impl<T: Data> RddOp<T> for CheckpointFiles {
     fn dependencies(&self) -> Vec<Dependency> {
         Vec::new()
     }
-    fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<T> {
+    fn compute(&self, split: usize, _tc: &TaskContext) -> Chunks<T> {
         read_frames(self.parts[split].clone(), self.compress)
     }
     fn partitioner(&self) -> Option<PartitionerDesc> {

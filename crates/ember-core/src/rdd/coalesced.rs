@@ -1,6 +1,6 @@
 //! `CoalescedRdd`: fewer partitions by grouping neighbouring parent partitions, no shuffle.
 
-use super::{Dependency, PartitionIter, Rdd, RddOp};
+use super::{Chunks, Dependency, Rdd, RddOp};
 use crate::scheduler::TaskContext;
 use crate::Data;
 
@@ -16,12 +16,12 @@ impl<T: Data> RddOp<T> for CoalescedRdd<T> {
     fn dependencies(&self) -> Vec<Dependency> {
         vec![Dependency::Narrow(self.parent.as_any())]
     }
-    fn compute(&self, split: usize, tc: &TaskContext) -> PartitionIter<T> {
+    fn compute(&self, split: usize, tc: &TaskContext) -> Chunks<T> {
         let n = self.parent.num_partitions();
         let (from, to) = (split * n / self.partitions, (split + 1) * n / self.partitions);
         let parent = self.parent.clone();
         let tc = tc.clone();
-        Box::new((from..to).flat_map(move |p| parent.iterator(p, &tc)))
+        Box::new((from..to).flat_map(move |p| parent.chunks(p, &tc)))
     }
     fn name(&self) -> &'static str {
         "CoalescedRDD"

@@ -1,13 +1,14 @@
 //! `MapPartitionsRdd`: the one narrow operator behind `map`, `flat_map`, `filter`, `glom` and
 //! `map_partitions`, so chains of them pipeline through a single iterator per task.
 
-use super::{Dependency, PartitionIter, Rdd, RddOp};
+use super::chunks::chunked;
+use super::{Chunks, Dependency, PartitionIter, Rdd, RddOp};
 use crate::partitioner::PartitionerDesc;
 use crate::scheduler::TaskContext;
 use crate::Data;
 use std::sync::Arc;
 
-type PartitionFn<T, U> = dyn Fn(usize, PartitionIter<T>) -> PartitionIter<U> + Send + Sync;
+type PartitionFn<T, U> = dyn Fn(usize, Chunks<T>) -> Chunks<U> + Send + Sync;
 
 pub(crate) struct MapPartitionsRdd<T: Data, U> {
     parent: Rdd<T>,
@@ -22,8 +23,8 @@ impl<T: Data, U: Data> RddOp<U> for MapPartitionsRdd<T, U> {
     fn dependencies(&self) -> Vec<Dependency> {
         vec![Dependency::Narrow(self.parent.as_any())]
     }
-    fn compute(&self, split: usize, tc: &TaskContext) -> PartitionIter<U> {
-        (self.f)(split, self.parent.iterator(split, tc))
+    fn compute(&self, split: usize, tc: &TaskContext) -> Chunks<U> {
+        (self.f)(split, self.parent.chunks(split, tc))
     }
     fn partitioner(&self) -> Option<PartitionerDesc> {
         self.preserves_partitioning.then(|| self.parent.partitioner()).flatten()
@@ -34,10 +35,11 @@ impl<T: Data, U: Data> RddOp<U> for MapPartitionsRdd<T, U> {
 }
 
 impl<T: Data> Rdd<T> {
+    /// A narrow operator over the chunks of each partition.
     pub(crate) fn map_partitions_internal<U: Data>(
         &self,
         preserves_partitioning: bool,
-        f: impl Fn(usize, PartitionIter<T>) -> PartitionIter<U> + Send + Sync + 'static,
+        f: impl Fn(usize, Chunks<T>) -> Chunks<U> + Send + Sync + 'static,
     ) -> Rdd<U> {
         Rdd::from_op(self.context(), MapPartitionsRdd { parent: self.clone(), f: Arc::new(f), preserves_partitioning })
     }
@@ -51,9 +53,9 @@ impl<T: Data> Rdd<T> {
     /// ```
     pub fn map<U: Data>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Rdd<U> {
         let f = Arc::new(f);
-        self.map_partitions_internal(false, move |_, it| {
+        self.map_partitions_internal(false, move |_, chunks| {
             let f = f.clone();
-            Box::new(it.map(move |x| f(x)))
+            Box::new(chunks.map(move |chunk| chunk.into_iter().map(&*f).collect()))
         })
     }
 
@@ -71,9 +73,9 @@ impl<T: Data> Rdd<T> {
         I::IntoIter: Send + 'static,
     {
         let f = Arc::new(f);
-        self.map_partitions_internal(false, move |_, it| {
+        self.map_partitions_internal(false, move |_, chunks| {
             let f = f.clone();
-            Box::new(it.flat_map(move |x| f(x)))
+            chunked(chunks.flatten().flat_map(move |x| f(x)))
         })
     }
 
@@ -86,9 +88,12 @@ impl<T: Data> Rdd<T> {
     /// ```
     pub fn filter(&self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Rdd<T> {
         let f = Arc::new(f);
-        self.map_partitions_internal(true, move |_, it| {
+        self.map_partitions_internal(true, move |_, chunks| {
             let f = f.clone();
-            Box::new(it.filter(move |x| f(x)))
+            Box::new(chunks.map(move |mut chunk| {
+                chunk.retain(|x| f(x));
+                chunk
+            }))
         })
     }
 
@@ -104,7 +109,7 @@ impl<T: Data> Rdd<T> {
         I: IntoIterator<Item = U>,
         I::IntoIter: Send + 'static,
     {
-        self.map_partitions_internal(false, move |_, it| Box::new(f(it).into_iter()))
+        self.map_partitions_internal(false, move |_, chunks| chunked(f(Box::new(chunks.flatten())).into_iter()))
     }
 
     /// Applies `f` to each partition's index and iterator.
@@ -122,7 +127,7 @@ impl<T: Data> Rdd<T> {
         I: IntoIterator<Item = U>,
         I::IntoIter: Send + 'static,
     {
-        self.map_partitions_internal(false, move |i, it| Box::new(f(i, it).into_iter()))
+        self.map_partitions_internal(false, move |i, chunks| chunked(f(i, Box::new(chunks.flatten())).into_iter()))
     }
 
     /// One `Vec` per partition (empty partitions give empty vectors).
@@ -132,6 +137,6 @@ impl<T: Data> Rdd<T> {
     /// assert_eq!(ctx.parallelize(vec![1, 2, 3, 4], 2).glom().collect().unwrap(), vec![vec![1, 2], vec![3, 4]]);
     /// ```
     pub fn glom(&self) -> Rdd<Vec<T>> {
-        self.map_partitions_internal(false, |_, it| Box::new(std::iter::once(it.collect::<Vec<T>>())))
+        self.map_partitions_internal(false, |_, chunks| Box::new(std::iter::once(vec![chunks.flatten().collect()])))
     }
 }

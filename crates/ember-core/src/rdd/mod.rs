@@ -8,6 +8,7 @@
 mod actions;
 mod cartesian;
 pub(crate) mod checkpoint;
+pub(crate) mod chunks;
 mod coalesced;
 mod map_partitions;
 mod object_file;
@@ -30,14 +31,16 @@ use parking_lot::{Mutex, RwLock};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A boxed iterator over a partition's records, the unit a task pulls through its pipeline.
+/// A partition's records as user functions see them (`map_partitions`, `foreach_partition`).
 pub type PartitionIter<T> = Box<dyn Iterator<Item = T> + Send>;
+
+pub(crate) use chunks::{Chunks, Records};
 
 /// What a kind of RDD must provide: its partitions, parents and how to compute a partition.
 pub(crate) trait RddOp<T>: Send + Sync + 'static {
     fn num_partitions(&self) -> usize;
     fn dependencies(&self) -> Vec<Dependency>;
-    fn compute(&self, split: usize, tc: &TaskContext) -> PartitionIter<T>;
+    fn compute(&self, split: usize, tc: &TaskContext) -> Chunks<T>;
     fn partitioner(&self) -> Option<PartitionerDesc> {
         None
     }
@@ -198,8 +201,14 @@ impl<T: Data> Rdd<T> {
         self.node.op().partitioner()
     }
 
-    /// The records of partition `split`: from the checkpoint, the block store, or computed.
-    pub(crate) fn iterator(&self, split: usize, tc: &TaskContext) -> PartitionIter<T> {
+    /// The records of partition `split`, one at a time.
+    pub(crate) fn iterator(&self, split: usize, tc: &TaskContext) -> Records<T> {
+        self.chunks(split, tc).flatten()
+    }
+
+    /// The records of partition `split` in chunks: from the block store if persisted there,
+    /// else computed (a checkpointed RDD computes by reading its files).
+    pub(crate) fn chunks(&self, split: usize, tc: &TaskContext) -> Chunks<T> {
         let op = self.node.op();
         let level = *self.node.storage.lock();
         if level == StorageLevel::NONE {

@@ -2,7 +2,7 @@
 //! (`save_as_object_file`, `Context::object_file`). Checkpoints use the same format.
 
 use super::output::{part_files, save_parts};
-use super::{Dependency, PartitionIter, Rdd, RddOp};
+use super::{Chunks, Dependency, Rdd, RddOp};
 use crate::scheduler::{raise, TaskContext};
 use crate::{codec, Context, Data, Error, Result};
 use std::io::BufReader;
@@ -15,7 +15,7 @@ const FRAME_RECORDS: usize = 4096;
 /// Writes `records` as codec frames.
 pub(crate) fn write_frames<T: Data>(
     out: &mut impl std::io::Write,
-    records: PartitionIter<T>,
+    records: impl Iterator<Item = T>,
     compress: bool,
 ) -> Result<()> {
     let mut chunk = Vec::with_capacity(FRAME_RECORDS);
@@ -32,19 +32,16 @@ pub(crate) fn write_frames<T: Data>(
     Ok(())
 }
 
-/// Reads a part file written by [`write_frames`], lazily, frame by frame.
-pub(crate) fn read_frames<T: Data>(path: PathBuf, compress: bool) -> PartitionIter<T> {
+/// Reads a part file written by [`write_frames`], lazily: each frame is a chunk.
+pub(crate) fn read_frames<T: Data>(path: PathBuf, compress: bool) -> Chunks<T> {
     let file =
         std::fs::File::open(&path).unwrap_or_else(|e| raise(Error::io(format!("opening {}", path.display()), e)));
     let mut reader = BufReader::new(file);
-    Box::new(
-        std::iter::from_fn(move || {
-            codec::read_frame::<T>(&mut reader, compress).unwrap_or_else(|e| {
-                raise(Error::Io { context: format!("reading {}", path.display()), message: e.to_string() })
-            })
+    Box::new(std::iter::from_fn(move || {
+        codec::read_frame::<T>(&mut reader, compress).unwrap_or_else(|e| {
+            raise(Error::Io { context: format!("reading {}", path.display()), message: e.to_string() })
         })
-        .flatten(),
-    )
+    }))
 }
 
 struct ObjectFileRdd {
@@ -58,7 +55,7 @@ impl<T: Data> RddOp<T> for ObjectFileRdd {
     fn dependencies(&self) -> Vec<Dependency> {
         Vec::new()
     }
-    fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<T> {
+    fn compute(&self, split: usize, _tc: &TaskContext) -> Chunks<T> {
         read_frames(self.parts[split].clone(), false)
     }
     fn name(&self) -> &'static str {

@@ -1,5 +1,6 @@
 //! Sorting (Spark's `OrderedRDDFunctions`): sample the keys, range-partition, sort each partition.
 
+use super::chunks::from_vec;
 use super::Rdd;
 use crate::partitioner::{Partitioner, RangePartitioner};
 use crate::{Data, Key, Result};
@@ -34,14 +35,14 @@ impl<K: Key + Ord, V: Data> Rdd<(K, V)> {
         let partitioner = Arc::new(RangePartitioner::from_samples(samples, num_partitions.max(1), ascending));
         let (n, desc) = (partitioner.num_partitions(), partitioner.desc());
         let shuffled = self.shuffle_plain(move |k| partitioner.partition(k), n, Some(desc));
-        Ok(shuffled.map_partitions_internal(true, move |_, it| {
-            let mut records: Vec<(K, V)> = it.collect();
+        Ok(shuffled.map_partitions_internal(true, move |_, chunks| {
+            let mut records: Vec<(K, V)> = chunks.flatten().collect();
             if ascending {
                 records.sort_by(|a, b| a.0.cmp(&b.0));
             } else {
                 records.sort_by(|a, b| b.0.cmp(&a.0));
             }
-            Box::new(records.into_iter())
+            from_vec(records)
         }))
     }
 }

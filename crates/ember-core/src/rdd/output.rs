@@ -26,7 +26,7 @@ pub(crate) fn save_parts<T: Data>(rdd: &Rdd<T>, dir: &Path, overwrite: bool, wri
         let context = || format!("writing {}", attempt.display());
         let result = std::fs::File::create(&attempt).map_err(|e| Error::io(context(), e)).and_then(|f| {
             let mut out = BufWriter::new(f);
-            write(&mut out, it)?;
+            write(&mut out, Box::new(it))?;
             out.flush().map_err(|e| Error::io(context(), e))
         });
         result

@@ -1,5 +1,6 @@
 //! Functions on RDDs of `(key, value)` pairs (Spark's `PairRDDFunctions`).
 
+use super::chunks::chunked;
 use super::shuffled::Aggregator;
 use super::Rdd;
 use crate::partitioner::{record_hash, HashPartitioner, Partitioner};
@@ -62,12 +63,12 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
             merge_combiners: Arc::new(merge_combiners),
         };
         if self.partitioner() == Some(partitioner.desc()) {
-            return self.map_partitions_internal(true, move |_, it| {
+            return self.map_partitions_internal(true, move |_, chunks| {
                 let mut combined = CombineMap::new();
-                for (k, v) in it {
+                for (k, v) in chunks.flatten() {
                     combined.update(record_hash(&k), k, v, |v| (agg.create)(v), |c, v| (agg.merge_value)(c, v));
                 }
-                Box::new(combined.into_iter())
+                chunked(combined.into_iter())
             });
         }
         self.shuffle_combine(agg, Arc::new(partitioner))
@@ -175,9 +176,9 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     /// Applies `f` to each value, keeping keys and partitioning.
     pub fn map_values<U: Data>(&self, f: impl Fn(V) -> U + Send + Sync + 'static) -> Rdd<(K, U)> {
         let f = Arc::new(f);
-        self.map_partitions_internal(true, move |_, it| {
+        self.map_partitions_internal(true, move |_, chunks| {
             let f = f.clone();
-            Box::new(it.map(move |(k, v)| (k, f(v))))
+            Box::new(chunks.map(move |chunk| chunk.into_iter().map(|(k, v)| (k, f(v))).collect()))
         })
     }
 
@@ -188,9 +189,9 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
         I::IntoIter: Send + 'static,
     {
         let f = Arc::new(f);
-        self.map_partitions_internal(true, move |_, it| {
+        self.map_partitions_internal(true, move |_, chunks| {
             let f = f.clone();
-            Box::new(it.flat_map(move |(k, v)| f(v).into_iter().map(move |u| (k.clone(), u))))
+            chunked(chunks.flatten().flat_map(move |(k, v)| f(v).into_iter().map(move |u| (k.clone(), u))))
         })
     }
 

@@ -1,6 +1,7 @@
 //! `ParallelCollectionRdd`: a local `Vec` cut into partitions (`Context::parallelize`).
 
-use super::{Dependency, PartitionIter, RddOp};
+use super::chunks::from_shared;
+use super::{Chunks, Dependency, RddOp};
 use crate::scheduler::TaskContext;
 use crate::Data;
 use std::sync::Arc;
@@ -34,9 +35,8 @@ impl<T: Data> RddOp<T> for ParallelCollectionRdd<T> {
     fn dependencies(&self) -> Vec<Dependency> {
         Vec::new()
     }
-    fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<T> {
-        let data = self.data.clone();
-        Box::new(self.range(split).map(move |i| data[i].clone()))
+    fn compute(&self, split: usize, _tc: &TaskContext) -> Chunks<T> {
+        from_shared(self.data.clone(), self.range(split))
     }
     fn name(&self) -> &'static str {
         "ParallelCollectionRDD"

@@ -2,7 +2,8 @@
 //! map side. With an aggregator, map tasks combine values per key before writing and reducers
 //! merge the combiners (Spark's map-side combine); without one, records move as they are.
 
-use super::{AnyRdd, Dependency, PartitionIter, Rdd, RddOp};
+use super::chunks::chunked;
+use super::{AnyRdd, Chunks, Dependency, Rdd, RddOp};
 use crate::partitioner::{record_hash, Partitioner, PartitionerDesc};
 use crate::scheduler::{raise, TaskContext};
 use crate::shuffle::combine_map::CombineMap;
@@ -63,7 +64,7 @@ impl<K: Key, V: Data, C: Data> ShuffleDep for ShuffleDependency<K, V, C> {
     }
     fn run_map_task(&self, tc: &TaskContext) {
         let manager = self.ctx.shuffle_manager();
-        let records = tc.counted(self.parent.iterator(tc.partition_id(), tc));
+        let records = tc.counted(self.parent.chunks(tc.partition_id(), tc)).flatten();
         match &self.map_side {
             MapSide::Combine(agg, partitioner) => {
                 let create = agg.create.as_ref();
@@ -98,22 +99,22 @@ impl<K: Key, C: Data> RddOp<(K, C)> for ShuffledRdd<K, C> {
     fn dependencies(&self) -> Vec<Dependency> {
         vec![Dependency::Shuffle(self.dep.clone())]
     }
-    fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<(K, C)> {
+    fn compute(&self, split: usize, _tc: &TaskContext) -> Chunks<(K, C)> {
         let manager = self.ctx.shuffle_manager();
         let outputs = manager.outputs::<K, C>(self.dep.shuffle_id()).unwrap_or_else(|e| raise(e));
         let compress = manager.compress;
-        let records = outputs.into_iter().flat_map(move |out| {
+        let chunks = Box::new(outputs.into_iter().flat_map(move |out| {
             (0..out.buckets[split].len())
-                .flat_map(move |i| out.buckets[split][i].records(compress).unwrap_or_else(|e| raise(e)))
-        });
+                .flat_map(move |i| out.buckets[split][i].chunks(compress).unwrap_or_else(|e| raise(e)))
+        }));
         let Some(merge) = &self.merge_combiners else {
-            return Box::new(records);
+            return chunks;
         };
         let mut merged = CombineMap::new();
-        for (k, c) in records {
+        for (k, c) in chunks.flatten() {
             merged.update(record_hash(&k), k, c, |c| c, |a, b| merge(a, b));
         }
-        Box::new(merged.into_iter())
+        chunked(merged.into_iter())
     }
     fn partitioner(&self) -> Option<PartitionerDesc> {
         self.partitioner.clone()

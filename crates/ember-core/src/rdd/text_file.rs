@@ -1,8 +1,9 @@
 //! Text files: `Context::text_file` reads a file, a directory or a glob as lines, split into
 //! partitions by byte ranges (Hadoop's `TextInputFormat`); `save_as_text_file` writes them.
 
+use super::chunks::chunked;
 use super::output::save_parts;
-use super::{Dependency, PartitionIter, Rdd, RddOp};
+use super::{Chunks, Dependency, Rdd, RddOp};
 use crate::scheduler::{raise, TaskContext};
 use crate::{Context, Data, Error, Result};
 use std::fmt::Display;
@@ -141,8 +142,8 @@ impl RddOp<String> for TextFileRdd {
     fn dependencies(&self) -> Vec<Dependency> {
         Vec::new()
     }
-    fn compute(&self, split: usize, _tc: &TaskContext) -> PartitionIter<String> {
-        Box::new(LineReader::open(&self.splits[split], self.lossy).unwrap_or_else(|e| raise(e)))
+    fn compute(&self, split: usize, _tc: &TaskContext) -> Chunks<String> {
+        chunked(LineReader::open(&self.splits[split], self.lossy).unwrap_or_else(|e| raise(e)))
     }
     fn name(&self) -> &'static str {
         "TextFileRDD"

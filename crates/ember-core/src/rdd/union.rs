@@ -1,6 +1,6 @@
 //! `UnionRdd`: the partitions of several RDDs, side by side (no shuffle, no dedup).
 
-use super::{Dependency, PartitionIter, Rdd, RddOp};
+use super::{Chunks, Dependency, Rdd, RddOp};
 use crate::scheduler::TaskContext;
 use crate::{Context, Data};
 
@@ -15,10 +15,10 @@ impl<T: Data> RddOp<T> for UnionRdd<T> {
     fn dependencies(&self) -> Vec<Dependency> {
         self.parents.iter().map(|p| Dependency::Narrow(p.as_any())).collect()
     }
-    fn compute(&self, mut split: usize, tc: &TaskContext) -> PartitionIter<T> {
+    fn compute(&self, mut split: usize, tc: &TaskContext) -> Chunks<T> {
         for p in &self.parents {
             if split < p.num_partitions() {
-                return p.iterator(split, tc);
+                return p.chunks(split, tc);
             }
             split -= p.num_partitions();
         }

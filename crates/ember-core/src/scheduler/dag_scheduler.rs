@@ -5,7 +5,7 @@
 use super::listener::{self, SchedulerEvent};
 use super::TaskContext;
 use crate::rdd::shuffled::ShuffleDep;
-use crate::rdd::{AnyRdd, Dependency, PartitionIter, Rdd};
+use crate::rdd::{AnyRdd, Dependency, Rdd, Records};
 use crate::{accumulator, Context, Data, Error, Result};
 use std::any::Any;
 use std::collections::HashSet;
@@ -93,7 +93,7 @@ impl Context {
         &self,
         rdd: &Rdd<T>,
         partitions: Vec<usize>,
-        func: impl Fn(&TaskContext, PartitionIter<T>) -> R + Send + Sync + 'static,
+        func: impl Fn(&TaskContext, Records<T>) -> R + Send + Sync + 'static,
     ) -> Result<Vec<R>> {
         self.check_running()?;
         let job_id = self.next_job_id();
@@ -104,7 +104,8 @@ impl Context {
             }
             let target = rdd.clone();
             let task: TaskFn<R> = Arc::new(move |tc: &TaskContext| {
-                func(tc, Box::new(tc.counted(target.iterator(tc.partition_id(), tc))))
+                let chunks: crate::rdd::Chunks<T> = Box::new(tc.counted(target.chunks(tc.partition_id(), tc)));
+                func(tc, chunks.flatten())
             });
             self.run_stage(job_id, format!("ResultStage {}", rdd.node.describe()), partitions, task)
         })();

@@ -1,5 +1,6 @@
 //! `TaskContext`: what a running task knows about itself.
 
+use crate::rdd::Chunks;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -74,31 +75,31 @@ impl TaskContext {
     }
 }
 
-/// Counts the records pulled through an iterator and adds them to the task's metrics when
+/// Counts the records passing through a task's chunks and adds them to its metrics when
 /// dropped (one atomic add per task, not per record).
-pub(crate) struct Counted<I> {
-    inner: I,
+pub(crate) struct Counted<T> {
+    inner: Chunks<T>,
     count: u64,
     metrics: Arc<TaskMetrics>,
 }
 
-impl<I: Iterator> Iterator for Counted<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        let item = self.inner.next();
-        self.count += u64::from(item.is_some());
-        item
+impl<T> Iterator for Counted<T> {
+    type Item = Vec<T>;
+    fn next(&mut self) -> Option<Vec<T>> {
+        let chunk = self.inner.next()?;
+        self.count += chunk.len() as u64;
+        Some(chunk)
     }
 }
 
-impl<I> Drop for Counted<I> {
+impl<T> Drop for Counted<T> {
     fn drop(&mut self) {
         TaskMetrics::add(&self.metrics.records_read, self.count);
     }
 }
 
 impl TaskContext {
-    pub(crate) fn counted<I: Iterator>(&self, inner: I) -> Counted<I> {
+    pub(crate) fn counted<T>(&self, inner: Chunks<T>) -> Counted<T> {
         Counted { inner, count: 0, metrics: self.metrics.clone() }
     }
 }

@@ -7,6 +7,7 @@ mod writer;
 
 pub(crate) use writer::{write_combined, write_plain};
 
+use crate::rdd::chunks::{self, Chunks};
 use crate::storage::BlockManager;
 use crate::{codec, Data, Error, Result};
 use parking_lot::Mutex;
@@ -34,20 +35,17 @@ pub(crate) enum Segment<K, C> {
 }
 
 impl<K: Data, C: Data> Segment<K, C> {
-    /// The segment's records; disk segments are read back with the codec.
-    pub(crate) fn records(&self, compress: bool) -> Result<Box<dyn Iterator<Item = (K, C)> + Send>> {
+    /// The segment's records in chunks; disk segments are read back with the codec.
+    pub(crate) fn chunks(&self, compress: bool) -> Result<Chunks<(K, C)>> {
         match self {
-            Segment::Memory(v) => {
-                let v = v.clone();
-                Ok(Box::new((0..v.len()).map(move |i| v[i].clone())))
-            }
+            Segment::Memory(v) => Ok(chunks::from_shared(v.clone(), 0..v.len())),
             Segment::Disk { file, offset, len } => {
                 let context = || format!("reading shuffle spill {}", file.path.display());
                 let mut f = std::fs::File::open(&file.path).map_err(|e| Error::io(context(), e))?;
                 f.seek(SeekFrom::Start(*offset)).map_err(|e| Error::io(context(), e))?;
                 let mut body = vec![0u8; *len as usize];
                 f.read_exact(&mut body).map_err(|e| Error::io(context(), e))?;
-                Ok(Box::new(codec::decode::<(K, C)>(&body, compress)?.into_iter()))
+                Ok(chunks::from_vec(codec::decode::<(K, C)>(&body, compress)?))
             }
         }
     }

@@ -106,7 +106,7 @@ pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
         seen += 1;
         if seen % CHECK_EVERY == 0 {
             let sample = || {
-                let sample: Vec<_> = maps.iter().flat_map(|m| m.sample(4)).take(32).collect();
+                let sample: Vec<&(K, C)> = maps.iter().flat_map(|m| m.sample(4)).take(32).collect();
                 estimate_size(&sample) / sample.len().max(1) as u64 + 48
             };
             if !memory.fits(entries, sample) {

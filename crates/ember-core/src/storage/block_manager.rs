@@ -4,7 +4,8 @@
 
 use super::{estimate_size, StorageLevel};
 use crate::codec;
-use crate::rdd::PartitionIter;
+use crate::rdd::chunks::{from_shared, from_vec};
+use crate::rdd::Chunks;
 use crate::scheduler::raise;
 use crate::{Data, Error, Result};
 use parking_lot::Mutex;
@@ -35,14 +36,12 @@ trait ValuesBlock: Send + Sync {
     fn encode(&self, compress: bool) -> Result<Vec<u8>>;
 }
 
-struct Values<T>(Vec<T>);
-
-impl<T: Data> ValuesBlock for Values<T> {
+impl<T: Data> ValuesBlock for Vec<T> {
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }
     fn encode(&self, compress: bool) -> Result<Vec<u8>> {
-        codec::encode(&self.0, compress)
+        codec::encode(self, compress)
     }
 }
 
@@ -132,18 +131,18 @@ impl BlockManager {
         &self,
         id: BlockId,
         level: StorageLevel,
-        compute: impl FnOnce() -> PartitionIter<T>,
-    ) -> PartitionIter<T> {
+        compute: impl FnOnce() -> Chunks<T>,
+    ) -> Chunks<T> {
         if let Some(values) = self.get::<T>(&id) {
             return values;
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let values: Vec<T> = compute().collect();
+        let values: Vec<T> = compute().flatten().collect();
         self.put(id, values, level).unwrap_or_else(|e| raise(e))
     }
 
     /// Reads a block's records, counting a hit; `None` if absent.
-    pub(crate) fn get<T: Data>(&self, id: &BlockId) -> Option<PartitionIter<T>> {
+    pub(crate) fn get<T: Data>(&self, id: &BlockId) -> Option<Chunks<T>> {
         let stored = {
             let mut s = self.state.lock();
             let s = &mut *s;
@@ -157,26 +156,25 @@ impl BlockManager {
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(match stored {
             Stored::Values(v) => {
-                let values = v.into_any().downcast::<Values<T>>().unwrap_or_else(|_| {
+                let values = v.into_any().downcast::<Vec<T>>().unwrap_or_else(|_| {
                     raise(Error::IllegalState(format!("block {id} holds records of another type")))
                 });
-                Box::new((0..values.0.len()).map(move |i| values.0[i].clone()))
+                let len = values.len();
+                from_shared(values, 0..len)
             }
-            Stored::Bytes(bytes) => {
-                Box::new(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e)).into_iter())
-            }
+            Stored::Bytes(bytes) => from_vec(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e))),
             Stored::Disk(path) => {
                 let bytes = std::fs::read(&path).unwrap_or_else(|e| raise(Error::io(format!("reading block {id}"), e)));
-                Box::new(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e)).into_iter())
+                from_vec(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e)))
             }
         })
     }
 
     /// Stores `values` at `level` and hands them back as an iterator.
-    pub(crate) fn put<T: Data>(&self, id: BlockId, values: Vec<T>, level: StorageLevel) -> Result<PartitionIter<T>> {
+    pub(crate) fn put<T: Data>(&self, id: BlockId, values: Vec<T>, level: StorageLevel) -> Result<Chunks<T>> {
         if level.use_memory && level.deserialized {
-            let block = Arc::new(Values(values));
-            let size = estimate_size(&block.0);
+            let block = Arc::new(values);
+            let size = estimate_size(&block);
             if self.reserve_storage(size) {
                 self.insert(id, Entry { stored: Stored::Values(block.clone()), memory: size, level, tick: 0 });
             } else if level.use_disk {
@@ -185,7 +183,8 @@ impl BlockManager {
             } else {
                 tracing::warn!("Not enough space to cache {id} in memory ({size} bytes); it will be recomputed");
             }
-            return Ok(Box::new((0..block.0.len()).map(move |i| block.0[i].clone())));
+            let len = block.len();
+            return Ok(from_shared(block, 0..len));
         }
         let bytes = codec::encode(&values, self.compress)?;
         let size = bytes.len() as u64;
@@ -197,7 +196,7 @@ impl BlockManager {
         } else if level.use_memory {
             tracing::warn!("Not enough space to cache {id} in memory ({size} bytes); it will be recomputed");
         }
-        Ok(Box::new(values.into_iter()))
+        Ok(from_vec(values))
     }
 
     fn insert(&self, id: BlockId, mut entry: Entry) {
@@ -328,7 +327,7 @@ mod tests {
     }
 
     fn read(bm: &BlockManager, id: &BlockId) -> Option<Vec<u64>> {
-        bm.get::<u64>(id).map(Iterator::collect)
+        bm.get::<u64>(id).map(|c| c.flatten().collect())
     }
 
     #[test]
@@ -342,7 +341,7 @@ mod tests {
         ] {
             let (bm, _dir) = manager(1 << 20);
             let id = BlockId::Rdd { rdd: 1, split: 0 };
-            let out: Vec<u64> = bm.put(id.clone(), vec![1, 2, 3], level).unwrap().collect();
+            let out: Vec<u64> = bm.put(id.clone(), vec![1, 2, 3], level).unwrap().flatten().collect();
             assert_eq!(out, vec![1, 2, 3]);
             assert_eq!(read(&bm, &id), Some(vec![1, 2, 3]), "{level:?}");
             assert_eq!(bm.stats().disk_blocks, u64::from(level == StorageLevel::DISK_ONLY));
@@ -371,7 +370,8 @@ mod tests {
     fn block_larger_than_budget_is_not_cached_but_returned() {
         let (bm, _dir) = manager(100);
         let id = BlockId::Rdd { rdd: 1, split: 0 };
-        let out: Vec<u64> = bm.put(id.clone(), (0..1000).collect(), StorageLevel::MEMORY_ONLY).unwrap().collect();
+        let out: Vec<u64> =
+            bm.put(id.clone(), (0..1000).collect(), StorageLevel::MEMORY_ONLY).unwrap().flatten().collect();
         assert_eq!(out.len(), 1000);
         assert!(read(&bm, &id).is_none());
     }
