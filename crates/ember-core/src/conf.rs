@@ -79,14 +79,19 @@ impl Default for Conf {
 impl Conf {
     /// Defaults, then the `EMBER_CONF` file, then `EMBER_CONF_*` environment variables.
     pub fn new() -> Self {
+        Self::from_vars(std::env::vars())
+    }
+
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
         let mut conf = Self::empty();
-        if let Ok(path) = std::env::var("EMBER_CONF") {
-            match std::fs::read_to_string(&path) {
+        if let Some((_, path)) = vars.iter().find(|(name, _)| name == "EMBER_CONF") {
+            match std::fs::read_to_string(path) {
                 Ok(text) => conf.load_properties(&text),
                 Err(e) => tracing::warn!("EMBER_CONF={path} could not be read: {e}"),
             }
         }
-        for (name, value) in std::env::vars() {
+        for (name, value) in vars {
             if let Some(key) = name.strip_prefix("EMBER_CONF_") {
                 conf = conf.set(key.replace('_', "."), value);
             }
@@ -323,6 +328,26 @@ mod tests {
     fn typo_keys_are_reported_with_a_suggestion() {
         let conf = Conf::empty().set("spark.task.maxFailure", "3").set("spark.task.maxFailures", "3");
         assert_eq!(conf.unknown_keys(), vec![("spark.task.maxFailure".to_string(), Some("spark.task.maxFailures"))]);
+    }
+
+    #[test]
+    fn conf_file_then_environment_then_code() {
+        let dir = std::env::temp_dir().join(format!("ember-conf-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("ember.conf");
+        std::fs::write(&file, "spark.default.parallelism 5\nspark.app.name from-file\n").unwrap();
+        let vars = [
+            ("EMBER_CONF".to_string(), file.display().to_string()),
+            ("EMBER_CONF_spark_app_name".to_string(), "from-env".to_string()),
+            ("UNRELATED".to_string(), "x".to_string()),
+        ];
+        let conf = Conf::from_vars(vars);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(conf.get("spark.default.parallelism"), Some("5"));
+        assert_eq!(conf.get("spark.app.name"), Some("from-env"), "environment overrides the file");
+        assert_eq!(conf.set("spark.app.name", "code").get("spark.app.name"), Some("code"), "code overrides both");
+        let missing = Conf::from_vars([("EMBER_CONF".to_string(), "/nonexistent/ember.conf".to_string())]);
+        assert_eq!(missing.get("spark.app.name"), Some("ember"), "an unreadable file is warned about, not fatal");
     }
 
     #[test]

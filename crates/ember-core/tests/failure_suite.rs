@@ -222,19 +222,3 @@ fn unwritable_local_dir_is_a_clear_error() {
         Context::new(Conf::empty().master("local[1]").set("spark.local.dir", file.to_str().unwrap())).err().unwrap();
     assert!(err.to_string().starts_with("Cannot create spark.local.dir"), "{err}");
 }
-
-#[test]
-fn conf_file_and_environment_are_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ember.conf");
-    std::fs::write(&file, "spark.default.parallelism 5\nspark.app.name from-file\n").unwrap();
-    // Only this test touches these variables.
-    std::env::set_var("EMBER_CONF", &file);
-    std::env::set_var("EMBER_CONF_spark_app_name", "from-env");
-    let conf = Conf::new();
-    std::env::remove_var("EMBER_CONF");
-    std::env::remove_var("EMBER_CONF_spark_app_name");
-    assert_eq!(conf.get("spark.default.parallelism"), Some("5"));
-    assert_eq!(conf.get("spark.app.name"), Some("from-env"), "environment overrides the file");
-    assert_eq!(conf.set("spark.app.name", "code").get("spark.app.name"), Some("code"), "code overrides both");
-}

@@ -274,38 +274,73 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
     /// assert_eq!(j, vec![(1, (1, 'x')), (1, (2, 'x')), (2, (1, 'y')), (2, (1, 'z'))]);
     /// ```
     pub fn join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (V, W))> {
-        self.cogroup(other).flat_map_values(|(vs, ws)| {
-            vs.iter().flat_map(|v| ws.iter().map(move |w| (v.clone(), w.clone()))).collect::<Vec<_>>()
-        })
+        inner(self.cogroup(other))
     }
 
     /// [`join`](Self::join) into `n` hash partitions.
     pub fn join_with_partitions<W: Data>(&self, other: &Rdd<(K, W)>, n: usize) -> Rdd<(K, (V, W))> {
-        self.cogroup_with_partitions(other, n).flat_map_values(|(vs, ws)| {
-            vs.iter().flat_map(|v| ws.iter().map(move |w| (v.clone(), w.clone()))).collect::<Vec<_>>()
-        })
+        inner(self.cogroup_with_partitions(other, n))
     }
 
     /// Every record of this RDD, with each matching value of `other` or `None`.
     pub fn left_outer_join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (V, Option<W>))> {
-        self.cogroup(other).flat_map_values(|(vs, ws)| outer(&vs, &ws).filter_map(|(v, w)| Some((v?, w))))
+        left_outer(self.cogroup(other))
+    }
+
+    /// [`left_outer_join`](Self::left_outer_join) into `n` hash partitions.
+    pub fn left_outer_join_with_partitions<W: Data>(&self, other: &Rdd<(K, W)>, n: usize) -> Rdd<(K, (V, Option<W>))> {
+        left_outer(self.cogroup_with_partitions(other, n))
     }
 
     /// Every record of `other`, with each matching value of this RDD or `None`.
     pub fn right_outer_join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (Option<V>, W))> {
-        self.cogroup(other).flat_map_values(|(vs, ws)| outer(&ws, &vs).filter_map(|(w, v)| Some((v, w?))))
+        right_outer(self.cogroup(other))
+    }
+
+    /// [`right_outer_join`](Self::right_outer_join) into `n` hash partitions.
+    pub fn right_outer_join_with_partitions<W: Data>(&self, other: &Rdd<(K, W)>, n: usize) -> Rdd<(K, (Option<V>, W))> {
+        right_outer(self.cogroup_with_partitions(other, n))
     }
 
     /// Every key of either RDD, with `None` for a missing side.
     pub fn full_outer_join<W: Data>(&self, other: &Rdd<(K, W)>) -> Rdd<(K, (Option<V>, Option<W>))> {
-        self.cogroup(other).flat_map_values(|(vs, ws)| {
-            if vs.is_empty() {
-                ws.into_iter().map(|w| (None, Some(w))).collect::<Vec<_>>()
-            } else {
-                outer(&vs, &ws).collect()
-            }
-        })
+        full_outer(self.cogroup(other))
     }
+
+    /// [`full_outer_join`](Self::full_outer_join) into `n` hash partitions.
+    pub fn full_outer_join_with_partitions<W: Data>(
+        &self,
+        other: &Rdd<(K, W)>,
+        n: usize,
+    ) -> Rdd<(K, (Option<V>, Option<W>))> {
+        full_outer(self.cogroup_with_partitions(other, n))
+    }
+}
+
+type Cogrouped<K, V, W> = Rdd<(K, (Vec<V>, Vec<W>))>;
+
+fn inner<K: Key, V: Data, W: Data>(groups: Cogrouped<K, V, W>) -> Rdd<(K, (V, W))> {
+    groups.flat_map_values(|(vs, ws)| {
+        vs.iter().flat_map(|v| ws.iter().map(move |w| (v.clone(), w.clone()))).collect::<Vec<_>>()
+    })
+}
+
+fn left_outer<K: Key, V: Data, W: Data>(groups: Cogrouped<K, V, W>) -> Rdd<(K, (V, Option<W>))> {
+    groups.flat_map_values(|(vs, ws)| outer(&vs, &ws).filter_map(|(v, w)| Some((v?, w))))
+}
+
+fn right_outer<K: Key, V: Data, W: Data>(groups: Cogrouped<K, V, W>) -> Rdd<(K, (Option<V>, W))> {
+    groups.flat_map_values(|(vs, ws)| outer(&ws, &vs).filter_map(|(w, v)| Some((v, w?))))
+}
+
+fn full_outer<K: Key, V: Data, W: Data>(groups: Cogrouped<K, V, W>) -> Rdd<(K, (Option<V>, Option<W>))> {
+    groups.flat_map_values(|(vs, ws)| {
+        if vs.is_empty() {
+            ws.into_iter().map(|w| (None, Some(w))).collect::<Vec<_>>()
+        } else {
+            outer(&vs, &ws).collect()
+        }
+    })
 }
 
 /// Each `a` paired with each `b`, or with `None` when `bs` is empty.

@@ -44,6 +44,9 @@ struct ShuffleDependency<K: Data, V: Data, C> {
     map_side: MapSide<K, V, C>,
     reducers: usize,
     lock: Mutex<()>,
+    /// Drained combine tables from finished map tasks, reused by the next ones (at most one
+    /// set per executor thread; freed with the dependency).
+    tables: Mutex<Vec<Vec<CombineMap<K, C>>>>,
 }
 
 impl<K: Data, V: Data, C> Drop for ShuffleDependency<K, V, C> {
@@ -67,10 +70,10 @@ impl<K: Key, V: Data, C: Data> ShuffleDep for ShuffleDependency<K, V, C> {
         let records = tc.counted(self.parent.chunks(tc.partition_id(), tc)).flatten();
         match &self.map_side {
             MapSide::Combine(agg, partitioner) => {
-                let create = agg.create.as_ref();
-                let (out, memory) =
-                    write_combined(manager, records, partitioner.as_ref(), create, agg.merge_value.as_ref(), tc);
+                let tables = self.tables.lock().pop().unwrap_or_default();
+                let (out, memory, tables) = write_combined(manager, records, partitioner.as_ref(), agg, tables, tc);
                 manager.put_output(self.id, tc.partition_id(), out, memory);
+                self.tables.lock().push(tables);
             }
             MapSide::Plain(route) => {
                 let (out, memory) = write_plain(manager, records, route.as_ref(), self.reducers, tc);
@@ -141,6 +144,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
             map_side: MapSide::Combine(agg, partitioner),
             reducers,
             lock: Mutex::new(()),
+            tables: Mutex::default(),
         });
         Rdd::from_op(
             &ctx,
@@ -170,6 +174,7 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
             map_side: MapSide::Plain(Arc::new(route)),
             reducers,
             lock: Mutex::new(()),
+            tables: Mutex::default(),
         });
         Rdd::from_op(
             &ctx,

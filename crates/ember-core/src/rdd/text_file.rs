@@ -111,7 +111,6 @@ impl Iterator for LineReader {
         if self.pos >= self.end {
             return None;
         }
-        self.buf.clear();
         let line_start = self.pos;
         let n = self
             .reader
@@ -121,15 +120,20 @@ impl Iterator for LineReader {
             return None;
         }
         self.pos += n as u64;
-        let mut line: &[u8] = &self.buf;
-        line = line.strip_suffix(b"\n").unwrap_or(line);
-        line = line.strip_suffix(b"\r").unwrap_or(line);
-        Some(match std::str::from_utf8(line) {
-            Ok(s) => s.to_owned(),
-            Err(_) if self.lossy => String::from_utf8_lossy(line).into_owned(),
+        // The buffer becomes the line's String (no copy); the next line gets a fresh one.
+        let mut bytes = std::mem::replace(&mut self.buf, Vec::with_capacity(n + n / 2));
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        Some(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) if self.lossy => String::from_utf8_lossy(e.as_bytes()).into_owned(),
             Err(e) => raise(Error::MalformedUtf8 {
                 path: self.path.as_ref().clone(),
-                offset: line_start + e.valid_up_to() as u64,
+                offset: line_start + e.utf8_error().valid_up_to() as u64,
             }),
         })
     }

@@ -4,6 +4,7 @@
 use super::combine_map::CombineMap;
 use super::{MapOutput, Segment, ShuffleManager, SpillFile};
 use crate::partitioner::{record_hash, Partitioner};
+use crate::rdd::shuffled::Aggregator;
 use crate::scheduler::{raise, TaskContext, TaskMetrics};
 use crate::storage::estimate_size;
 use crate::{codec, Data, Error, Key, Result};
@@ -84,18 +85,22 @@ fn append<K, C>(out: &mut [Vec<Segment<K, C>>], segments: Vec<Segment<K, C>>) {
     }
 }
 
-/// Map-side combine: one hash map per bucket, merged values per key.
+/// Map-side combine: one hash map per bucket, merged values per key. `maps` are empty tables
+/// to reuse (their capacity saves regrowing them in every task); they come back drained.
 pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
     manager: &ShuffleManager,
     records: impl Iterator<Item = (K, V)>,
     partitioner: &dyn Partitioner<K>,
-    create: &(dyn Fn(V) -> C + Send + Sync),
-    merge_value: &(dyn Fn(C, V) -> C + Send + Sync),
+    agg: &Aggregator<V, C>,
+    mut maps: Vec<CombineMap<K, C>>,
     tc: &TaskContext,
-) -> (MapOutput<K, C>, u64) {
+) -> (MapOutput<K, C>, u64, Vec<CombineMap<K, C>>) {
     let n = partitioner.num_partitions();
     let new_maps = || (0..n).map(|_| CombineMap::new()).collect::<Vec<CombineMap<K, C>>>();
-    let mut maps = new_maps();
+    if maps.len() != n {
+        maps = new_maps();
+    }
+    let (create, merge_value) = (agg.create.as_ref(), agg.merge_value.as_ref());
     let mut out: Vec<Vec<Segment<K, C>>> = (0..n).map(|_| Vec::new()).collect();
     let mut memory = MemoryTracker::new(manager);
     let (mut seen, mut entries) = (0u64, 0usize);
@@ -119,7 +124,7 @@ pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
     }
     TaskMetrics::add(&tc.metrics.shuffle_records_written, seen);
     append(&mut out, drain(&mut maps).into_iter().map(|b| Segment::Memory(Arc::new(b))).collect());
-    (MapOutput { buckets: out }, memory.claimed)
+    (MapOutput { buckets: out }, memory.claimed, maps)
 }
 
 fn drain<K: std::hash::Hash + Eq, C>(maps: &mut [CombineMap<K, C>]) -> Vec<Vec<(K, C)>> {
