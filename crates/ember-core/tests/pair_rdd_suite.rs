@@ -6,6 +6,14 @@ fn ctx() -> Context {
     Context::local(2).unwrap()
 }
 
+/// The two RDDs of Spark's join tests: keys 1 and 2 on both sides, 3 only left, 4 only right.
+fn join_inputs(sc: &Context) -> (ember_core::Rdd<(i32, i32)>, ember_core::Rdd<(i32, char)>) {
+    (
+        sc.parallelize(vec![(1, 1), (1, 2), (2, 1), (3, 1)], 2),
+        sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2),
+    )
+}
+
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v.sort();
     v
@@ -36,8 +44,7 @@ fn reduce_by_key() {
 #[test]
 fn join() {
     let sc = ctx();
-    let rdd1 = sc.parallelize(vec![(1, 1), (1, 2), (2, 1), (3, 1)], 2);
-    let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
+    let (rdd1, rdd2) = join_inputs(&sc);
     assert_eq!(
         sorted(rdd1.join(&rdd2).collect().unwrap()),
         vec![(1, (1, 'x')), (1, (2, 'x')), (2, (1, 'y')), (2, (1, 'z'))]
@@ -59,8 +66,7 @@ fn join_all_to_all() {
 #[test]
 fn left_outer_join() {
     let sc = ctx();
-    let rdd1 = sc.parallelize(vec![(1, 1), (1, 2), (2, 1), (3, 1)], 2);
-    let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
+    let (rdd1, rdd2) = join_inputs(&sc);
     assert_eq!(
         sorted(rdd1.left_outer_join(&rdd2).collect().unwrap()),
         vec![(1, (1, Some('x'))), (1, (2, Some('x'))), (2, (1, Some('y'))), (2, (1, Some('z'))), (3, (1, None))]
@@ -70,8 +76,7 @@ fn left_outer_join() {
 #[test]
 fn right_outer_join() {
     let sc = ctx();
-    let rdd1 = sc.parallelize(vec![(1, 1), (1, 2), (2, 1), (3, 1)], 2);
-    let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
+    let (rdd1, rdd2) = join_inputs(&sc);
     assert_eq!(
         sorted(rdd1.right_outer_join(&rdd2).collect().unwrap()),
         vec![(1, (Some(1), 'x')), (1, (Some(2), 'x')), (2, (Some(1), 'y')), (2, (Some(1), 'z')), (4, (None, 'w'))]
@@ -81,8 +86,7 @@ fn right_outer_join() {
 #[test]
 fn full_outer_join() {
     let sc = ctx();
-    let rdd1 = sc.parallelize(vec![(1, 1), (1, 2), (2, 1), (3, 1)], 2);
-    let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
+    let (rdd1, rdd2) = join_inputs(&sc);
     assert_eq!(
         sorted(rdd1.full_outer_join(&rdd2).collect().unwrap()),
         vec![
@@ -107,8 +111,7 @@ fn join_with_no_matches() {
 #[test]
 fn cogroup() {
     let sc = ctx();
-    let rdd1 = sc.parallelize(vec![(1, 1), (1, 2), (2, 1), (3, 1)], 2);
-    let rdd2 = sc.parallelize(vec![(1, 'x'), (2, 'y'), (2, 'z'), (4, 'w')], 2);
+    let (rdd1, rdd2) = join_inputs(&sc);
     let groups = sorted(rdd1.cogroup(&rdd2).map_values(|(a, b)| (sorted(a), sorted(b))).collect().unwrap());
     assert_eq!(
         groups,

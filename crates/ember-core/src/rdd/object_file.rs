@@ -3,6 +3,7 @@
 
 use super::output::{part_files, save_parts};
 use super::{Chunks, Dependency, Rdd, RddOp};
+use crate::partitioner::PartitionerDesc;
 use crate::scheduler::{raise, TaskContext};
 use crate::{codec, Context, Data, Error, Result};
 use std::io::BufReader;
@@ -44,11 +45,16 @@ pub(crate) fn read_frames<T: Data>(path: PathBuf, compress: bool) -> Chunks<T> {
     }))
 }
 
-struct ObjectFileRdd {
-    parts: Vec<PathBuf>,
+/// An RDD read from a directory of part files, one partition per file: object files, and
+/// checkpointed RDDs (Spark's `ReliableCheckpointRDD`, which also keeps the partitioner).
+pub(crate) struct PartFilesRdd {
+    pub parts: Vec<PathBuf>,
+    pub partitioner: Option<PartitionerDesc>,
+    pub compress: bool,
+    pub name: &'static str,
 }
 
-impl<T: Data> RddOp<T> for ObjectFileRdd {
+impl<T: Data> RddOp<T> for PartFilesRdd {
     fn num_partitions(&self) -> usize {
         self.parts.len()
     }
@@ -56,10 +62,13 @@ impl<T: Data> RddOp<T> for ObjectFileRdd {
         Vec::new()
     }
     fn compute(&self, split: usize, _tc: &TaskContext) -> Chunks<T> {
-        read_frames(self.parts[split].clone(), false)
+        read_frames(self.parts[split].clone(), self.compress)
+    }
+    fn partitioner(&self) -> Option<PartitionerDesc> {
+        self.partitioner.clone()
     }
     fn name(&self) -> &'static str {
-        "ObjectFileRDD"
+        self.name
     }
 }
 
@@ -70,7 +79,8 @@ impl Context {
         if !dir.is_dir() {
             return Err(Error::InputMissing { pattern: dir.display().to_string() });
         }
-        Ok(Rdd::from_op(self, ObjectFileRdd { parts: part_files(dir)? }))
+        let parts = part_files(dir)?;
+        Ok(Rdd::from_op(self, PartFilesRdd { parts, partitioner: None, compress: false, name: "ObjectFileRDD" }))
     }
 }
 
