@@ -3,8 +3,8 @@
 use super::chunks::chunked;
 use super::shuffled::Aggregator;
 use super::Rdd;
-use crate::partitioner::{record_hash, HashPartitioner, Partitioner};
-use crate::shuffle::combine_map::CombineMap;
+use crate::partitioner::{HashPartitioner, Partitioner};
+use crate::shuffle::combine_map::{combine_chunk, ChunkScratch, CombineMap};
 use crate::{Data, Key, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -64,10 +64,12 @@ impl<K: Key, V: Data> Rdd<(K, V)> {
         };
         if self.partitioner() == Some(partitioner.desc()) {
             return self.map_partitions_internal(true, move |_, chunks| {
-                let mut combined = CombineMap::new();
-                for (k, v) in chunks.flatten() {
-                    combined.update(record_hash(&k), k, v, |v| (agg.create)(v), |c, v| (agg.merge_value)(c, v));
+                let (mut combined, mut scratch) = ([CombineMap::new()], ChunkScratch::default());
+                for chunk in chunks {
+                    let (create, merge) = (|v| (agg.create)(v), |c, v| (agg.merge_value)(c, v));
+                    combine_chunk(&mut combined, chunk, |_, _| 0, create, merge, &mut scratch);
                 }
+                let [combined] = combined;
                 chunked(combined.into_iter())
             });
         }

@@ -4,9 +4,9 @@
 
 use super::chunks::chunked;
 use super::{AnyRdd, Chunks, Dependency, Rdd, RddOp};
-use crate::partitioner::{record_hash, Partitioner, PartitionerDesc};
+use crate::partitioner::{Partitioner, PartitionerDesc};
 use crate::scheduler::{raise, TaskContext};
-use crate::shuffle::combine_map::CombineMap;
+use crate::shuffle::combine_map::{combine_chunk, ChunkScratch, CombineMap};
 use crate::shuffle::{write_combined, write_plain};
 use crate::{Context, Data, Key};
 use parking_lot::Mutex;
@@ -67,16 +67,16 @@ impl<K: Key, V: Data, C: Data> ShuffleDep for ShuffleDependency<K, V, C> {
     }
     fn run_map_task(&self, tc: &TaskContext) {
         let manager = self.ctx.shuffle_manager();
-        let records = tc.counted(self.parent.chunks(tc.partition_id(), tc)).flatten();
+        let chunks = tc.counted(self.parent.chunks(tc.partition_id(), tc));
         match &self.map_side {
             MapSide::Combine(agg, partitioner) => {
                 let tables = self.tables.lock().pop().unwrap_or_default();
-                let (out, memory, tables) = write_combined(manager, records, partitioner.as_ref(), agg, tables, tc);
+                let (out, memory, tables) = write_combined(manager, chunks, partitioner.as_ref(), agg, tables, tc);
                 manager.put_output(self.id, tc.partition_id(), out, memory);
                 self.tables.lock().push(tables);
             }
             MapSide::Plain(route) => {
-                let (out, memory) = write_plain(manager, records, route.as_ref(), self.reducers, tc);
+                let (out, memory) = write_plain(manager, chunks.flatten(), route.as_ref(), self.reducers, tc);
                 manager.put_output(self.id, tc.partition_id(), out, memory);
             }
         }
@@ -113,10 +113,11 @@ impl<K: Key, C: Data> RddOp<(K, C)> for ShuffledRdd<K, C> {
         let Some(merge) = &self.merge_combiners else {
             return chunks;
         };
-        let mut merged = CombineMap::new();
-        for (k, c) in chunks.flatten() {
-            merged.update(record_hash(&k), k, c, |c| c, |a, b| merge(a, b));
+        let (mut merged, mut scratch) = ([CombineMap::new()], ChunkScratch::default());
+        for chunk in chunks {
+            combine_chunk(&mut merged, chunk, |_, _| 0, |c| c, |a, b| merge(a, b), &mut scratch);
         }
+        let [merged] = merged;
         chunked(merged.into_iter())
     }
     fn partitioner(&self) -> Option<PartitionerDesc> {

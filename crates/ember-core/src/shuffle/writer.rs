@@ -1,9 +1,9 @@
 //! The map side of a shuffle: route each record to its bucket, combining values per key when an
 //! aggregator is given, and spill buckets to disk when execution memory runs out.
 
-use super::combine_map::CombineMap;
+use super::combine_map::{combine_chunk, ChunkScratch, CombineMap};
 use super::{MapOutput, Segment, ShuffleManager, SpillFile};
-use crate::partitioner::{record_hash, Partitioner};
+use crate::partitioner::Partitioner;
 use crate::rdd::shuffled::Aggregator;
 use crate::scheduler::{raise, TaskContext, TaskMetrics};
 use crate::storage::estimate_size;
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Records between memory checks.
-const CHECK_EVERY: u64 = 8192;
+const CHECK_EVERY: usize = 8192;
 static SPILL_IDS: AtomicU64 = AtomicU64::new(0);
 
 /// Tracks a map task's estimated memory against what it has claimed from the budget.
@@ -89,7 +89,7 @@ fn append<K, C>(out: &mut [Vec<Segment<K, C>>], segments: Vec<Segment<K, C>>) {
 /// to reuse (their capacity saves regrowing them in every task); they come back drained.
 pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
     manager: &ShuffleManager,
-    records: impl Iterator<Item = (K, V)>,
+    chunks: impl Iterator<Item = Vec<(K, V)>>,
     partitioner: &dyn Partitioner<K>,
     agg: &Aggregator<V, C>,
     mut maps: Vec<CombineMap<K, C>>,
@@ -103,20 +103,23 @@ pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
     let (create, merge_value) = (agg.create.as_ref(), agg.merge_value.as_ref());
     let mut out: Vec<Vec<Segment<K, C>>> = (0..n).map(|_| Vec::new()).collect();
     let mut memory = MemoryTracker::new(manager);
-    let (mut seen, mut entries) = (0u64, 0usize);
-    for (k, v) in records {
-        let hash = record_hash(&k);
-        let map = &mut maps[partitioner.partition_hashed(&k, hash)];
-        entries += usize::from(map.update(hash, k, v, create, merge_value));
-        seen += 1;
-        if seen % CHECK_EVERY == 0 {
+    let mut scratch = ChunkScratch::default();
+    let (mut seen, mut entries, mut since_check) = (0u64, 0usize, 0usize);
+    for chunk in chunks {
+        seen += chunk.len() as u64;
+        since_check += chunk.len();
+        let route = |k: &K, hash: u64| partitioner.partition_hashed(k, hash);
+        entries += combine_chunk(&mut maps, chunk, route, create, merge_value, &mut scratch);
+        if since_check >= CHECK_EVERY {
+            since_check = 0;
             let sample = || {
-                let sample: Vec<&(K, C)> = maps.iter().flat_map(|m| m.sample(4)).take(32).collect();
-                estimate_size(&sample) / sample.len().max(1) as u64 + 48
+                let sample: Vec<&(K, Option<C>)> = maps.iter().flat_map(|m| m.sample(4)).take(32).collect();
+                estimate_size(&sample) / sample.len().max(1) as u64 + 16
             };
             if !memory.fits(entries, sample) {
                 let buckets = drain(&mut maps);
                 append(&mut out, spill(manager, buckets, tc).unwrap_or_else(|e| raise(e)));
+                maps = new_maps();
                 entries = 0;
                 memory.release();
             }
@@ -127,7 +130,7 @@ pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
     (MapOutput { buckets: out }, memory.claimed, maps)
 }
 
-fn drain<K: std::hash::Hash + Eq, C>(maps: &mut [CombineMap<K, C>]) -> Vec<Vec<(K, C)>> {
+fn drain<K: std::hash::Hash + Eq + 'static, C>(maps: &mut [CombineMap<K, C>]) -> Vec<Vec<(K, C)>> {
     maps.iter_mut().map(|m| m.drain().collect()).collect()
 }
 
@@ -147,7 +150,7 @@ pub(crate) fn write_plain<K: Data, V: Data>(
         buckets[partition(&k)].push((k, v));
         seen += 1;
         held += 1;
-        if seen % CHECK_EVERY == 0 {
+        if seen % CHECK_EVERY as u64 == 0 {
             let sample = || {
                 let b = buckets.iter().find(|b| !b.is_empty()).map(|b| &b[..b.len().min(32)]).unwrap_or(&[]);
                 estimate_size(b) / b.len().max(1) as u64
