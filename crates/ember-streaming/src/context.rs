@@ -1,0 +1,325 @@
+//! `StreamingContext`: the entry point of a streaming program (Spark's `StreamingContext`).
+
+use crate::dstream::OutputOp;
+use crate::scheduler::job_scheduler_callbacks;
+use crate::scheduler::{JobGenerator, JobScheduler};
+use crate::util::clock::{Clock, SystemClock};
+use crate::Time;
+use ember_core::{Context, Error, Result};
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a `StreamingContext` is in its life (Spark's `StreamingContextState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamingContextState {
+    /// Created; streams and output operations may be added.
+    Initialized,
+    /// Started and running batches.
+    Active,
+    /// Stopped; it cannot be started again.
+    Stopped,
+}
+
+struct Status {
+    state: StreamingContextState,
+    error: Option<Error>,
+    generated: Option<Time>,
+    processed: Option<Time>,
+}
+
+struct Runtime {
+    generator: JobGenerator,
+    scheduler: Arc<JobScheduler>,
+}
+
+pub(crate) struct SscInner {
+    pub(crate) ctx: Context,
+    pub(crate) batch: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    outputs: Mutex<Vec<Arc<dyn OutputOp>>>,
+    remember: Mutex<Option<Duration>>,
+    status: Mutex<Status>,
+    changed: Condvar,
+    runtime: Mutex<Option<Runtime>>,
+    scheduler: Mutex<Option<Arc<JobScheduler>>>,
+    next_stream: AtomicUsize,
+    id: usize,
+}
+
+/// The one started-and-not-stopped context of this process, by id (Spark allows one per JVM).
+static ACTIVE: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
+static IDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs DStream programs: a batch of jobs every batch interval.
+///
+/// ```
+/// use ember_core::Context;
+/// use ember_streaming::{RddQueue, StreamingContext, StreamingContextState};
+/// use std::time::Duration;
+/// let ctx = Context::local(2).unwrap();
+/// let ssc = StreamingContext::new(&ctx, Duration::from_millis(100));
+/// let queue = RddQueue::new();
+/// queue.push(ctx.parallelize(vec![1, 2, 3], 2));
+/// ssc.queue_stream(&queue, true).count().foreach_rdd(|rdd, _| assert!(rdd.count().unwrap() == 1));
+/// ssc.start().unwrap();
+/// assert_eq!(ssc.state(), StreamingContextState::Active);
+/// ssc.stop(false, true);
+/// assert_eq!(ssc.state(), StreamingContextState::Stopped);
+/// ```
+#[derive(Clone)]
+pub struct StreamingContext {
+    pub(crate) inner: Arc<SscInner>,
+}
+
+impl StreamingContext {
+    /// A context on `ctx` producing a batch every `batch` (wall-clock time).
+    pub fn new(ctx: &Context, batch: Duration) -> StreamingContext {
+        Self::with_clock(ctx, batch, Arc::new(SystemClock))
+    }
+
+    /// A context whose batch timer reads `clock` (tests use a `ManualClock`).
+    pub fn with_clock(ctx: &Context, batch: Duration, clock: Arc<dyn Clock>) -> StreamingContext {
+        if ctx.executor_threads() == 1 {
+            tracing::debug!("local[1]: receivers run on their own threads in Ember, so one core is enough");
+        }
+        StreamingContext {
+            inner: Arc::new(SscInner {
+                ctx: ctx.clone(),
+                batch,
+                clock,
+                outputs: Mutex::default(),
+                remember: Mutex::default(),
+                status: Mutex::new(Status {
+                    state: StreamingContextState::Initialized,
+                    error: None,
+                    generated: None,
+                    processed: None,
+                }),
+                changed: Condvar::new(),
+                runtime: Mutex::default(),
+                scheduler: Mutex::default(),
+                next_stream: AtomicUsize::new(0),
+                id: IDS.fetch_add(1, Ordering::Relaxed),
+            }),
+        }
+    }
+
+    /// The engine context batches run on (Spark's `sparkContext`).
+    pub fn spark_context(&self) -> &Context {
+        &self.inner.ctx
+    }
+
+    /// The batch interval.
+    pub fn batch_duration(&self) -> Duration {
+        self.inner.batch
+    }
+
+    /// Where the context is in its life.
+    pub fn state(&self) -> StreamingContextState {
+        self.inner.status.lock().state
+    }
+
+    /// Keeps every stream's RDDs for at least `duration` (may be set once).
+    pub fn remember(&self, duration: Duration) -> Result<()> {
+        let mut remember = self.inner.remember.lock();
+        if let Some(d) = *remember {
+            return Err(Error::IllegalArgument(format!(
+                "Remember duration already set as {} ms. Cannot set it again.",
+                d.as_millis()
+            )));
+        }
+        *remember = Some(duration);
+        Ok(())
+    }
+
+    /// Sets the checkpoint directory (RDD checkpoints go under it).
+    pub fn checkpoint(&self, directory: impl AsRef<std::path::Path>) -> Result<()> {
+        self.inner.ctx.set_checkpoint_dir(directory)
+    }
+
+    pub(crate) fn validate_at_init(&self) {
+        match self.state() {
+            StreamingContextState::Initialized => {}
+            StreamingContextState::Active => panic!(
+                "Adding new inputs, transformations, and output operations after starting a context is not supported"
+            ),
+            StreamingContextState::Stopped => panic!(
+                "Adding new inputs, transformations, and output operations after stopping a context is not supported"
+            ),
+        }
+    }
+
+    /// Starts running batches. The first batch is at the next multiple of the batch interval.
+    ///
+    /// Errors as Spark's: no output operation ("No output operations registered, so nothing to
+    /// execute"; the context is then stopped), a stopped context, or another active context.
+    /// Starting an active context only warns.
+    pub fn start(&self) -> Result<()> {
+        match self.state() {
+            StreamingContextState::Active => {
+                tracing::warn!("StreamingContext has already been started");
+                return Ok(());
+            }
+            StreamingContextState::Stopped => {
+                return Err(Error::IllegalState("StreamingContext has already been stopped".into()))
+            }
+            StreamingContextState::Initialized => {}
+        }
+        let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+        if active.is_some() {
+            return Err(Error::IllegalState(
+                "Only one StreamingContext may be started in this process. Stop the running one first.".into(),
+            ));
+        }
+        if let Err(e) = self.validate() {
+            self.inner.status.lock().state = StreamingContextState::Stopped;
+            return Err(e);
+        }
+        let batch_ms = self.inner.batch.as_millis() as u64;
+        let first = Time::from_millis((self.inner.clock.now_ms() / batch_ms + 1) * batch_ms);
+        let zero = first - self.inner.batch;
+        let outputs = self.inner.outputs.lock().clone();
+        let remember = *self.inner.remember.lock();
+        for output in &outputs {
+            output.initialize(zero);
+            if let Some(d) = remember {
+                output.remember(d);
+            }
+        }
+        let threads = self.inner.ctx.conf().get_usize("spark.streaming.concurrentJobs")?;
+        let scheduler = Arc::new(JobScheduler::start(threads, job_scheduler_callbacks(Arc::downgrade(&self.inner)))?);
+        *self.inner.scheduler.lock() = Some(scheduler.clone());
+        let generator = JobGenerator::start(self.inner.clone(), first);
+        *self.inner.runtime.lock() = Some(Runtime { generator, scheduler });
+        self.inner.status.lock().state = StreamingContextState::Active;
+        *active = Some(self.inner.id);
+        tracing::info!("StreamingContext started");
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.inner.batch.is_zero() {
+            return Err(Error::IllegalArgument("Batch duration for StreamingContext cannot be zero".into()));
+        }
+        if self.inner.outputs.lock().is_empty() {
+            return Err(Error::IllegalArgument("No output operations registered, so nothing to execute".into()));
+        }
+        Ok(())
+    }
+
+    /// Stops the streams (and the engine context if `stop_context`). Graceful: every batch
+    /// generated so far is processed first; otherwise queued jobs are dropped and only running
+    /// ones finish. Stopping twice, or before start, only warns.
+    pub fn stop(&self, stop_context: bool, graceful: bool) {
+        let runtime = self.inner.runtime.lock().take();
+        match (self.state(), runtime) {
+            (StreamingContextState::Active, Some(mut runtime)) => {
+                runtime.generator.stop(&self.inner);
+                runtime.scheduler.stop(graceful);
+                self.inner.scheduler.lock().take();
+                let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+                if *active == Some(self.inner.id) {
+                    *active = None;
+                }
+                tracing::info!("StreamingContext stopped successfully");
+            }
+            (StreamingContextState::Initialized, _) => tracing::warn!("StreamingContext has not been started yet"),
+            _ => tracing::warn!("StreamingContext has already been stopped"),
+        }
+        self.inner.status.lock().state = StreamingContextState::Stopped;
+        self.inner.changed.notify_all();
+        if stop_context {
+            self.inner.ctx.stop();
+        }
+    }
+
+    /// Waits until the context is stopped; returns the first error a batch reported.
+    pub fn await_termination(&self) -> Result<()> {
+        self.await_termination_or_timeout(Duration::MAX).map(|_| ())
+    }
+
+    /// Waits up to `timeout`: `Ok(true)` if stopped, `Ok(false)` on timeout, or the first
+    /// error a batch reported (checked before the stop, as Spark does).
+    pub fn await_termination_or_timeout(&self, timeout: Duration) -> Result<bool> {
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        let mut status = self.inner.status.lock();
+        loop {
+            if let Some(e) = &status.error {
+                return Err(e.clone());
+            }
+            if status.state == StreamingContextState::Stopped {
+                return Ok(true);
+            }
+            match deadline {
+                Some(deadline) => {
+                    if self.inner.changed.wait_until(&mut status, deadline).timed_out() {
+                        return status.error.clone().map_or(Ok(false), Err);
+                    }
+                }
+                None => self.inner.changed.wait(&mut status),
+            }
+        }
+    }
+
+    /// Blocks until every batch up to `time` has been processed, or `timeout` passes (tests).
+    pub fn wait_for_batch(&self, time: Time, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut status = self.inner.status.lock();
+        while status.processed.is_none_or(|p| p < time) {
+            if status.error.is_some() || self.inner.changed.wait_until(&mut status, deadline).timed_out() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl SscInner {
+    pub(crate) fn new_stream_id(&self) -> usize {
+        self.next_stream.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn register_output(&self, op: Arc<dyn OutputOp>) {
+        self.outputs.lock().push(op);
+    }
+
+    /// Generates the jobs of the batch at `time` and queues them (JobGenerator.generateJobs).
+    pub(crate) fn generate_batch(&self, time: Time) {
+        let outputs = self.outputs.lock().clone();
+        let jobs: Result<Vec<_>> = outputs.iter().filter_map(|o| o.generate_job(time).transpose()).collect();
+        self.status.lock().generated = Some(time);
+        match jobs {
+            Ok(jobs) if !jobs.is_empty() => match self.scheduler.lock().clone() {
+                Some(scheduler) => scheduler.submit(time, jobs),
+                None => self.batch_done(time, true),
+            },
+            Ok(_) => self.batch_done(time, false),
+            Err(e) => {
+                self.report_error(Error::IllegalState(format!("Error generating jobs for time {time}: {e}")));
+                self.batch_done(time, true);
+            }
+        }
+    }
+
+    /// After a batch: old RDDs are dropped (only if every job succeeded, as Spark does).
+    pub(crate) fn batch_done(&self, time: Time, failed: bool) {
+        if !failed {
+            for output in self.outputs.lock().iter() {
+                output.clear_metadata(time);
+            }
+        }
+        let mut status = self.status.lock();
+        status.processed = Some(status.processed.map_or(time, |p| p.max(time)));
+        self.changed.notify_all();
+    }
+
+    /// Records the first error for `await_termination`; the context keeps running.
+    pub(crate) fn report_error(&self, error: Error) {
+        tracing::error!("{error}");
+        let mut status = self.status.lock();
+        status.error.get_or_insert(error);
+        self.changed.notify_all();
+    }
+}

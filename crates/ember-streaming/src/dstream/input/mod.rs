@@ -1,0 +1,3 @@
+//! Input streams: where batches come from.
+
+pub(crate) mod queue;

@@ -1,0 +1,217 @@
+//! `DStream<T>`: a discretized stream, a sequence of RDDs, one per batch interval.
+//!
+//! Each kind of DStream lives in its own file, as in Spark's `dstream/` package. A DStream
+//! computes its RDD for a batch time once and caches it until it is older than its remember
+//! duration (`get_or_compute`, `clear_metadata`), exactly as Spark's `DStream` does.
+
+mod for_each;
+pub(crate) mod input;
+mod pair;
+mod print;
+mod transformed;
+mod union;
+
+pub use for_each::JobResult;
+pub(crate) use for_each::OutputOp;
+pub use input::queue::RddQueue;
+pub use print::SparkDisplay;
+
+use crate::context::SscInner;
+use crate::{StreamingContext, Time};
+use ember_core::{Data, Rdd, Result, StorageLevel};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// What a kind of DStream provides: its slide, its parents and how to compute a batch's RDD.
+pub(crate) trait DStreamOp<T: Data>: Send + Sync + 'static {
+    fn slide_duration(&self) -> Duration;
+    fn dependencies(&self) -> Vec<Arc<dyn AnyDStream>>;
+    /// The RDD for `time` (a valid time), or `None` if this stream has none then.
+    fn compute(&self, time: Time) -> Result<Option<Rdd<T>>>;
+    fn name(&self) -> &'static str;
+}
+
+/// A DStream with its record type erased, for the graph.
+pub(crate) trait AnyDStream: Send + Sync {
+    /// Sets the zero time (start time minus one batch) and the minimum remember duration.
+    fn initialize(&self, zero_time: Time);
+    /// Remember RDDs for at least `duration`; parents remember as long.
+    fn remember(&self, duration: Duration);
+    /// Drops generated RDDs older than the remember duration, here and in parents.
+    fn clear_metadata(&self, time: Time);
+    /// How many generated RDDs are held (bounded-memory tests).
+    fn generated_count(&self) -> usize;
+}
+
+struct NodeState {
+    zero_time: Option<Time>,
+    remember: Duration,
+    storage: StorageLevel,
+}
+
+pub(crate) struct DStreamNode<T: Data> {
+    id: usize,
+    ssc: Weak<SscInner>,
+    op: Box<dyn DStreamOp<T>>,
+    generated: Mutex<BTreeMap<Time, Rdd<T>>>,
+    state: Mutex<NodeState>,
+}
+
+/// A discretized stream: an RDD per batch. Cheap to clone (an `Arc`).
+///
+/// Transformations return new DStreams; output operations (`print`, `foreach_rdd`, …) register
+/// the jobs that run every batch.
+///
+/// # Panics
+///
+/// Creating a DStream after the context has started or stopped panics with Spark's message
+/// ("Adding new inputs, transformations, and output operations after starting a context is
+/// not supported"): it is a programming error, as in Spark.
+pub struct DStream<T: Data> {
+    pub(crate) node: Arc<DStreamNode<T>>,
+}
+
+impl<T: Data> Clone for DStream<T> {
+    fn clone(&self) -> Self {
+        DStream { node: self.node.clone() }
+    }
+}
+
+impl<T: Data> std::fmt::Debug for DStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.node.op.name(), self.node.id)
+    }
+}
+
+impl<T: Data> AnyDStream for DStreamNode<T> {
+    fn initialize(&self, zero_time: Time) {
+        {
+            let mut state = self.state.lock();
+            if state.zero_time.is_some() {
+                return;
+            }
+            state.zero_time = Some(zero_time);
+            state.remember = state.remember.max(self.op.slide_duration());
+        }
+        for parent in self.op.dependencies() {
+            parent.initialize(zero_time);
+        }
+    }
+    fn remember(&self, duration: Duration) {
+        let remember = {
+            let mut state = self.state.lock();
+            state.remember = state.remember.max(duration);
+            state.remember
+        };
+        for parent in self.op.dependencies() {
+            parent.remember(remember);
+        }
+    }
+    fn clear_metadata(&self, time: Time) {
+        let remember = self.state.lock().remember;
+        let old: Vec<Rdd<T>> = {
+            let mut generated = self.generated.lock();
+            let keep = generated.split_off(&(time - remember + Duration::from_millis(1)));
+            std::mem::replace(&mut *generated, keep).into_values().collect()
+        };
+        // Dropping the last handle to an RDD frees its cached blocks and shuffle outputs.
+        drop(old);
+        for parent in self.op.dependencies() {
+            parent.clear_metadata(time);
+        }
+    }
+    fn generated_count(&self) -> usize {
+        self.generated.lock().len()
+    }
+}
+
+impl<T: Data> DStream<T> {
+    pub(crate) fn from_op(ssc: &StreamingContext, op: impl DStreamOp<T>) -> DStream<T> {
+        ssc.validate_at_init();
+        let node = Arc::new(DStreamNode {
+            id: ssc.inner.new_stream_id(),
+            ssc: Arc::downgrade(&ssc.inner),
+            op: Box::new(op),
+            generated: Mutex::new(BTreeMap::new()),
+            state: Mutex::new(NodeState { zero_time: None, remember: Duration::ZERO, storage: StorageLevel::NONE }),
+        });
+        DStream { node }
+    }
+
+    pub(crate) fn as_any(&self) -> Arc<dyn AnyDStream> {
+        self.node.clone()
+    }
+
+    /// The `StreamingContext` this stream belongs to.
+    pub fn context(&self) -> StreamingContext {
+        StreamingContext { inner: self.node.ssc.upgrade().expect("the StreamingContext of this DStream was dropped") }
+    }
+
+    /// Time between this stream's RDDs (the batch interval, or a window's slide).
+    pub fn slide_duration(&self) -> Duration {
+        self.node.op.slide_duration()
+    }
+
+    /// How long generated RDDs are kept (set when the context starts).
+    pub fn remember_duration(&self) -> Duration {
+        self.node.state.lock().remember
+    }
+
+    /// Number of generated RDDs currently held; stays bounded on a stream that runs forever.
+    pub fn generated_rdd_count(&self) -> usize {
+        self.node.generated_count()
+    }
+
+    fn is_time_valid(&self, time: Time) -> bool {
+        match self.node.state.lock().zero_time {
+            Some(zero) => time > zero && (time - zero).as_millis() % self.slide_duration().as_millis().max(1) == 0,
+            None => false,
+        }
+    }
+
+    /// The RDD for `time`: cached if already generated, else computed (and persisted at this
+    /// stream's storage level) if `time` is a valid time for this stream.
+    pub(crate) fn get_or_compute(&self, time: Time) -> Result<Option<Rdd<T>>> {
+        if let Some(rdd) = self.node.generated.lock().get(&time) {
+            return Ok(Some(rdd.clone()));
+        }
+        if !self.is_time_valid(time) {
+            return Ok(None);
+        }
+        let rdd = self.node.op.compute(time)?;
+        if let Some(rdd) = &rdd {
+            let level = self.node.state.lock().storage;
+            if level != StorageLevel::NONE {
+                rdd.persist(level);
+            }
+            self.node.generated.lock().insert(time, rdd.clone());
+        }
+        Ok(rdd)
+    }
+
+    /// Persists every RDD of this stream at `level`.
+    ///
+    /// # Panics
+    ///
+    /// After the context started: "Cannot change storage level of a DStream after streaming
+    /// context has started" (as Spark).
+    pub fn persist(&self, level: StorageLevel) -> DStream<T> {
+        if self.context().state() != crate::StreamingContextState::Initialized {
+            panic!("Cannot change storage level of a DStream after streaming context has started");
+        }
+        self.node.state.lock().storage = level;
+        self.clone()
+    }
+
+    /// `persist(StorageLevel::MEMORY_ONLY_SER)`, Spark's default for DStreams.
+    pub fn cache(&self) -> DStream<T> {
+        self.persist(StorageLevel::MEMORY_ONLY_SER)
+    }
+
+    /// The storage level set by `persist`.
+    pub fn storage_level(&self) -> StorageLevel {
+        self.node.state.lock().storage
+    }
+}

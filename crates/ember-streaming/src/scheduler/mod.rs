@@ -1,0 +1,41 @@
+//! Running batches: the `JobGenerator` turns each batch time into jobs (one per output
+//! operation), the `JobScheduler` runs them in order on `spark.streaming.concurrentJobs` threads.
+
+mod job_generator;
+mod job_scheduler;
+
+pub(crate) use job_generator::JobGenerator;
+pub(crate) use job_scheduler::JobScheduler;
+
+use ember_core::Result;
+
+/// One output operation's work for one batch.
+pub(crate) struct Job {
+    run: Box<dyn FnOnce() -> Result<()> + Send>,
+}
+
+impl Job {
+    pub(crate) fn new(run: impl FnOnce() -> Result<()> + Send + 'static) -> Job {
+        Job { run: Box::new(run) }
+    }
+}
+
+use crate::context::SscInner;
+use std::sync::Weak;
+
+/// Wires the scheduler's failures and completed batches back to the context.
+pub(crate) fn job_scheduler_callbacks(ssc: Weak<SscInner>) -> job_scheduler::SchedulerCallbacks {
+    let on_done = ssc.clone();
+    job_scheduler::SchedulerCallbacks {
+        on_error: Box::new(move |e| {
+            if let Some(ssc) = ssc.upgrade() {
+                ssc.report_error(e);
+            }
+        }),
+        on_batch_done: Box::new(move |time, failed| {
+            if let Some(ssc) = on_done.upgrade() {
+                ssc.batch_done(time, failed);
+            }
+        }),
+    }
+}

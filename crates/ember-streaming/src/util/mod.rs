@@ -1,0 +1,3 @@
+//! Utilities of the streaming layer.
+
+pub mod clock;
