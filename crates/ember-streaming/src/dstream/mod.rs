@@ -166,7 +166,9 @@ impl<T: Data> DStream<T> {
 
     fn is_time_valid(&self, time: Time) -> bool {
         match self.node.state.lock().zero_time {
-            Some(zero) => time > zero && (time - zero).as_millis() % self.slide_duration().as_millis().max(1) == 0,
+            Some(zero) => {
+                time > zero && (time - zero).as_millis().is_multiple_of(self.slide_duration().as_millis().max(1))
+            }
             None => false,
         }
     }
