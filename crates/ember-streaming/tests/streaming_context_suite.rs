@@ -51,7 +51,7 @@ fn state_transitions_and_harmless_repeats() {
     assert!(!ssc.spark_context().is_stopped());
     ssc.stop(true, false); // ... and still stops the engine when asked
     assert!(ssc.spark_context().is_stopped());
-    assert_eq!(ssc.await_termination_or_timeout(Duration::from_millis(10)).unwrap(), true);
+    assert!(ssc.await_termination_or_timeout(Duration::from_millis(10)).unwrap());
 }
 
 #[test]
@@ -163,7 +163,7 @@ fn graceful_stop_processes_every_generated_batch() {
     ssc.start().unwrap();
     clock.advance(5_000);
     // Let the generator produce all five batches, then stop while jobs are still queued.
-    while ssc.spark_context().is_stopped() || queue.len() > 0 {
+    while !queue.is_empty() {
         std::thread::sleep(Duration::from_millis(5));
     }
     ssc.stop(true, true);
