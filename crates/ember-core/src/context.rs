@@ -1,12 +1,12 @@
 //! `Context`: the entry point to the engine (Spark's `SparkContext`).
 
 use crate::conf::Master;
-use crate::rdd::{ParallelCollectionRdd, Rdd};
+
 use crate::scheduler::listener::{ListenerBus, SparkListener};
 use crate::scheduler::{dag_hooks, Executor};
 use crate::shuffle::ShuffleManager;
 use crate::storage::{BlockManager, BlockManagerStats};
-use crate::{Conf, Data, Error, Result};
+use crate::{Conf, Error, Result};
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -135,16 +135,6 @@ impl Context {
     /// The directory for spills and disk blocks (under `spark.local.dir`), removed on stop.
     pub fn local_dir(&self) -> &Path {
         &self.inner.local_dir
-    }
-
-    /// Cuts a local collection into `slices` partitions.
-    pub fn parallelize<T: Data>(&self, data: Vec<T>, slices: usize) -> Rdd<T> {
-        Rdd::from_op(self, ParallelCollectionRdd::new(data, slices))
-    }
-
-    /// An RDD with no partitions and no records.
-    pub fn empty_rdd<T: Data>(&self) -> Rdd<T> {
-        Rdd::from_op(self, ParallelCollectionRdd::<T>::empty())
     }
 
     /// Sets the directory under which `rdd.checkpoint()` writes. A fresh subdirectory is created

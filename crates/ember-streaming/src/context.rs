@@ -1,6 +1,7 @@
 //! `StreamingContext`: the entry point of a streaming program (Spark's `StreamingContext`).
 
 use crate::dstream::OutputOp;
+use crate::receiver::{ReceiverControl, ReceiverInfo};
 use crate::scheduler::job_scheduler_callbacks;
 use crate::scheduler::{JobGenerator, JobScheduler};
 use crate::util::clock::{Clock, SystemClock};
@@ -44,6 +45,9 @@ pub(crate) struct SscInner {
     changed: Condvar,
     runtime: Mutex<Option<Runtime>>,
     scheduler: Mutex<Option<Arc<JobScheduler>>>,
+    receivers: Mutex<Vec<Arc<dyn ReceiverControl>>>,
+    /// Configuration problems found while building the graph, reported by `start`.
+    config_errors: Mutex<Vec<Error>>,
     next_stream: AtomicUsize,
     id: usize,
 }
@@ -100,6 +104,8 @@ impl StreamingContext {
                 changed: Condvar::new(),
                 runtime: Mutex::default(),
                 scheduler: Mutex::default(),
+                receivers: Mutex::default(),
+                config_errors: Mutex::default(),
                 next_stream: AtomicUsize::new(0),
                 id: IDS.fetch_add(1, Ordering::Relaxed),
             }),
@@ -191,6 +197,9 @@ impl StreamingContext {
         let threads = self.inner.ctx.conf().get_usize("spark.streaming.concurrentJobs")?;
         let scheduler = Arc::new(JobScheduler::start(threads, job_scheduler_callbacks(Arc::downgrade(&self.inner)))?);
         *self.inner.scheduler.lock() = Some(scheduler.clone());
+        for receiver in self.inner.receivers.lock().iter() {
+            receiver.start();
+        }
         let generator = JobGenerator::start(self.inner.clone(), first);
         *self.inner.runtime.lock() = Some(Runtime { generator, scheduler });
         self.inner.status.lock().state = StreamingContextState::Active;
@@ -200,6 +209,9 @@ impl StreamingContext {
     }
 
     fn validate(&self) -> Result<()> {
+        if let Some(e) = self.inner.config_errors.lock().first() {
+            return Err(e.clone());
+        }
         if self.inner.batch.is_zero() {
             return Err(Error::IllegalArgument("Batch duration for StreamingContext cannot be zero".into()));
         }
@@ -216,6 +228,26 @@ impl StreamingContext {
         let runtime = self.inner.runtime.lock().take();
         match (self.state(), runtime) {
             (StreamingContextState::Active, Some(mut runtime)) => {
+                let receivers = self.inner.receivers.lock().clone();
+                for receiver in &receivers {
+                    receiver.stop();
+                }
+                if graceful {
+                    // Let batches take every record already received (Spark waits for the
+                    // receiver tracker to have no unallocated blocks), within the timeout.
+                    let timeout = self
+                        .inner
+                        .ctx
+                        .conf()
+                        .get_duration("spark.streaming.gracefulStopTimeout", Duration::from_millis(1))
+                        .ok()
+                        .flatten()
+                        .unwrap_or(self.inner.batch * 10);
+                    let deadline = std::time::Instant::now() + timeout;
+                    while receivers.iter().any(|r| r.has_pending()) && std::time::Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
                 runtime.generator.stop(&self.inner);
                 runtime.scheduler.stop(graceful);
                 self.inner.scheduler.lock().take();
@@ -263,6 +295,11 @@ impl StreamingContext {
         }
     }
 
+    /// The state of every receiver (records, errors, restarts), as Spark's `ReceiverInfo`.
+    pub fn receiver_infos(&self) -> Vec<ReceiverInfo> {
+        self.inner.receivers.lock().iter().map(|r| r.info()).collect()
+    }
+
     /// Blocks until every batch up to `time` has been processed, or `timeout` passes (tests).
     pub fn wait_for_batch(&self, time: Time, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
@@ -279,6 +316,14 @@ impl StreamingContext {
 impl SscInner {
     pub(crate) fn new_stream_id(&self) -> usize {
         self.next_stream.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn register_receiver(&self, receiver: Arc<dyn ReceiverControl>) {
+        self.receivers.lock().push(receiver);
+    }
+
+    pub(crate) fn config_error(&self, error: Error) {
+        self.config_errors.lock().push(error);
     }
 
     pub(crate) fn register_output(&self, op: Arc<dyn OutputOp>) {

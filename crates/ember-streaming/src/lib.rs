@@ -22,6 +22,7 @@
 
 mod context;
 pub mod dstream;
+pub mod receiver;
 mod scheduler;
 pub mod testing;
 mod time;

@@ -1,3 +1,5 @@
 //! Input streams: where batches come from.
 
 pub(crate) mod queue;
+mod receiver_input;
+pub mod socket;

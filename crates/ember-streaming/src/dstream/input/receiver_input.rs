@@ -1,0 +1,72 @@
+//! `ReceiverInputDStream`: each batch is the blocks a receiver stored since the last batch,
+//! one partition per block (Spark's `ReceiverInputDStream` and `BlockRDD`).
+
+use crate::dstream::{AnyDStream, DStream, DStreamOp};
+use crate::receiver::{Receiver, Supervisor};
+use crate::{StreamingContext, Time};
+use ember_core::{Context, Data, Error, Rdd, Result};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct ReceiverInputDStream<T: Data> {
+    ctx: Context,
+    supervisor: Arc<Supervisor<T>>,
+    batch: Duration,
+}
+
+impl<T: Data> DStreamOp<T> for ReceiverInputDStream<T> {
+    fn slide_duration(&self) -> Duration {
+        self.batch
+    }
+    fn dependencies(&self) -> Vec<Arc<dyn AnyDStream>> {
+        Vec::new()
+    }
+    fn compute(&self, _time: Time) -> Result<Option<Rdd<T>>> {
+        Ok(Some(self.ctx.parallelize_partitions(self.supervisor.take_blocks())))
+    }
+    fn name(&self) -> &'static str {
+        "ReceiverInputDStream"
+    }
+}
+
+impl StreamingContext {
+    /// A stream fed by a custom [`Receiver`], started with the context on its own threads.
+    pub fn receiver_stream<T: Data>(&self, receiver: impl Receiver<T>) -> DStream<T> {
+        let conf = self.spark_context().conf();
+        let block_interval = match conf.get_duration("spark.streaming.blockInterval", Duration::from_millis(1)) {
+            Ok(Some(d)) if !d.is_zero() => d,
+            Ok(_) => {
+                self.inner.config_error(Error::IllegalArgument(
+                    "'spark.streaming.blockInterval' should be a positive value".into(),
+                ));
+                Duration::from_millis(200)
+            }
+            Err(e) => {
+                self.inner.config_error(e);
+                Duration::from_millis(200)
+            }
+        };
+        let max_rate = conf.get_usize_opt("spark.streaming.receiver.maxRate").unwrap_or_else(|e| {
+            self.inner.config_error(e);
+            None
+        });
+        let restart_delay = conf
+            .get_duration("spark.streaming.receiverRestartDelay", Duration::from_millis(1))
+            .unwrap_or_else(|e| {
+                self.inner.config_error(e);
+                None
+            })
+            .unwrap_or(Duration::from_millis(2000));
+        let stream_id = self.inner.new_stream_id();
+        let supervisor = Arc::new(Supervisor::new(
+            stream_id,
+            Box::new(receiver),
+            block_interval,
+            max_rate.map(|r| r as u64),
+            restart_delay,
+        ));
+        self.inner.register_receiver(supervisor.clone());
+        let op = ReceiverInputDStream { ctx: self.spark_context().clone(), supervisor, batch: self.batch_duration() };
+        DStream::from_op(self, op)
+    }
+}

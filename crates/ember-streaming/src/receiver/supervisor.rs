@@ -1,0 +1,178 @@
+//! The receiver supervisor: starts a receiver on its own threads, cuts its blocks on a timer,
+//! restarts it after a delay when asked, and stops it (Spark's `ReceiverSupervisor`).
+
+use super::block_generator::BlockGenerator;
+use super::{Receiver, ReceiverContext, ReceiverInfo};
+use ember_core::Data;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Initialized,
+    Started,
+    Restarting,
+    Stopped,
+}
+
+pub(crate) struct Shared<T: Data> {
+    pub(crate) stream_id: usize,
+    receiver: Mutex<Box<dyn Receiver<T>>>,
+    state: Mutex<State>,
+    /// Bumped on every (re)start: handles from an earlier start report themselves stopped.
+    generation: AtomicU64,
+    blocks: BlockGenerator<T>,
+    restart_delay: Duration,
+    records: AtomicU64,
+    errors: AtomicU64,
+    restarts: AtomicU64,
+    last_error: Mutex<String>,
+}
+
+impl<T: Data> Shared<T> {
+    pub(crate) fn store(&self, record: T) {
+        self.blocks.add(record);
+        self.records.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn store_block(&self, records: Vec<T>) {
+        self.records.fetch_add(records.len() as u64, Ordering::Relaxed);
+        self.blocks.add_block(records);
+    }
+
+    pub(crate) fn report_error(&self, message: &str) {
+        tracing::warn!("Receiver for stream {} reported an error: {message}", self.stream_id);
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        *self.last_error.lock() = message.to_string();
+    }
+
+    pub(crate) fn is_stopped(&self, generation: u64) -> bool {
+        *self.state.lock() != State::Started || self.generation.load(Ordering::SeqCst) != generation
+    }
+
+    fn start_receiver(this: &Arc<Self>) {
+        let generation = this.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        *this.state.lock() = State::Started;
+        let ctx = ReceiverContext { shared: this.clone(), generation };
+        // A receiver that panics in on_start is reported and restarted, never fatal.
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.receiver.lock().on_start(ctx)));
+        if started.is_err() {
+            Shared::restart(this, &format!("Error starting receiver {}", this.stream_id));
+        }
+    }
+
+    pub(crate) fn restart(this: &Arc<Self>, message: &str) {
+        {
+            let mut state = this.state.lock();
+            if *state != State::Started {
+                return; // already restarting or stopped
+            }
+            *state = State::Restarting;
+        }
+        this.report_error(&format!("Restarting receiver with delay {} ms: {message}", this.restart_delay.as_millis()));
+        this.restarts.fetch_add(1, Ordering::Relaxed);
+        let shared = this.clone();
+        std::thread::spawn(move || {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.receiver.lock().on_stop()));
+            std::thread::sleep(shared.restart_delay);
+            if *shared.state.lock() == State::Restarting {
+                Shared::start_receiver(&shared);
+            }
+        });
+    }
+
+    pub(crate) fn stop(this: &Arc<Self>, message: &str) {
+        let previous = std::mem::replace(&mut *this.state.lock(), State::Stopped);
+        if previous == State::Started {
+            tracing::info!("Stopping receiver {}: {message}", this.stream_id);
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.receiver.lock().on_stop()));
+        }
+        this.blocks.cut();
+    }
+}
+
+/// Start/stop of a stream's receiver, with its record type erased (for the context).
+pub(crate) trait ReceiverControl: Send + Sync {
+    fn start(&self);
+    fn stop(&self);
+    fn has_pending(&self) -> bool;
+    fn info(&self) -> ReceiverInfo;
+}
+
+/// A receiver and the threads that run it.
+pub(crate) struct Supervisor<T: Data> {
+    pub(crate) shared: Arc<Shared<T>>,
+    block_interval: Duration,
+    stop_timer: Arc<AtomicBool>,
+}
+
+impl<T: Data> Supervisor<T> {
+    pub(crate) fn new(
+        stream_id: usize,
+        receiver: Box<dyn Receiver<T>>,
+        block_interval: Duration,
+        max_rate: Option<u64>,
+        restart_delay: Duration,
+    ) -> Self {
+        Supervisor {
+            shared: Arc::new(Shared {
+                stream_id,
+                receiver: Mutex::new(receiver),
+                state: Mutex::new(State::Initialized),
+                generation: AtomicU64::new(0),
+                blocks: BlockGenerator::new(max_rate),
+                restart_delay,
+                records: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
+                restarts: AtomicU64::new(0),
+                last_error: Mutex::default(),
+            }),
+            block_interval,
+            stop_timer: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Every complete block received so far (for a batch).
+    pub(crate) fn take_blocks(&self) -> Vec<Vec<T>> {
+        self.shared.blocks.take_blocks()
+    }
+}
+
+impl<T: Data> ReceiverControl for Supervisor<T> {
+    fn start(&self) {
+        Shared::start_receiver(&self.shared);
+        let (shared, stop, interval) = (self.shared.clone(), self.stop_timer.clone(), self.block_interval);
+        std::thread::Builder::new()
+            .name(format!("block-generator-{}", self.shared.stream_id))
+            .spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(interval);
+                    shared.blocks.cut();
+                }
+            })
+            .expect("spawning a block generator thread");
+    }
+
+    fn stop(&self) {
+        Shared::stop(&self.shared, "Stopped by driver");
+        self.stop_timer.store(true, Ordering::SeqCst);
+    }
+
+    fn has_pending(&self) -> bool {
+        self.shared.blocks.has_pending()
+    }
+
+    fn info(&self) -> ReceiverInfo {
+        let s = &self.shared;
+        ReceiverInfo {
+            stream_id: s.stream_id,
+            active: *s.state.lock() == State::Started,
+            records: s.records.load(Ordering::Relaxed),
+            errors: s.errors.load(Ordering::Relaxed),
+            restarts: s.restarts.load(Ordering::Relaxed),
+            last_error_message: s.last_error.lock().clone(),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Receivers and socket streams against real TCP servers on 127.0.0.1 (Spark's
+//! `InputStreamsSuite` and `ReceiverSuite`): data arrives, a server that drops and returns is
+//! reconnected to without losing what was read, refused connections are retried, bad input is
+//! counted and skipped, a panicking receiver is restarted, and `local[1]` is enough.
+
+use ember_core::{Conf, Context};
+use ember_streaming::receiver::{Receiver, ReceiverContext};
+use ember_streaming::StreamingContext;
+use parking_lot::Mutex;
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn ssc(master: &str) -> StreamingContext {
+    let conf = Conf::empty()
+        .master(master)
+        .set("spark.streaming.blockInterval", "20ms")
+        .set("spark.streaming.receiverRestartDelay", "100");
+    StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100))
+}
+
+/// Collects every record of every batch.
+fn collect<T: ember_core::Data>(stream: &ember_streaming::DStream<T>) -> Arc<Mutex<Vec<T>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    stream.foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
+        sink.lock().extend(rdd.collect()?);
+        Ok(())
+    });
+    seen
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Serves each connection the next list of byte chunks, then closes it.
+fn serve(listener: TcpListener, connections: Vec<Vec<&'static [u8]>>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for chunks in connections {
+            let (mut conn, _) = listener.accept().unwrap();
+            for chunk in chunks {
+                conn.write_all(chunk).unwrap();
+            }
+            conn.flush().unwrap();
+        }
+    })
+}
+
+#[test]
+fn socket_text_stream_receives_every_line() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve(listener, vec![vec![b"hello world\n", b"one\r\ntwo\n", b"last line without newline"]]);
+    let ssc = ssc("local[2]");
+    let lines = collect(&ssc.socket_text_stream("127.0.0.1", port));
+    ssc.start().unwrap();
+    wait_for("4 lines", || lines.lock().len() >= 4);
+    ssc.stop(true, true);
+    server.join().unwrap();
+    assert_eq!(*lines.lock(), vec!["hello world", "one", "two", "last line without newline"]);
+}
+
+#[test]
+fn server_that_drops_and_returns_is_reconnected_without_losing_data() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve(listener, vec![vec![b"a\nb\nc\n"], vec![b"d\ne\n"], vec![b"f\n"]]);
+    let ssc = ssc("local[2]");
+    let stream = ssc.socket_text_stream("127.0.0.1", port);
+    let words = collect(&stream.map(|w| w.to_uppercase()));
+    ssc.start().unwrap();
+    wait_for("6 lines over 3 connections", || words.lock().len() >= 6);
+    let infos = ssc.receiver_infos();
+    ssc.stop(true, true);
+    server.join().unwrap();
+    assert_eq!(*words.lock(), vec!["A", "B", "C", "D", "E", "F"]);
+    assert!(infos[0].restarts >= 2, "{infos:?}");
+    assert!(infos[0].last_error_message.contains("Socket data stream had no more data"), "{infos:?}");
+}
+
+#[test]
+fn refused_connection_is_retried_until_the_server_appears() {
+    let _turn = ONE_AT_A_TIME.lock();
+    // Reserve a port, then close it so the first attempts are refused.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let ssc = ssc("local[2]");
+    let lines = collect(&ssc.socket_text_stream("127.0.0.1", port));
+    ssc.start().unwrap();
+    wait_for("a refused attempt", || ssc.receiver_infos()[0].errors > 0);
+    let info = ssc.receiver_infos().remove(0);
+    assert!(info.last_error_message.contains(&format!("Error connecting to 127.0.0.1:{port}")), "{info:?}");
+    let server = serve(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![vec![b"finally\n"]]);
+    wait_for("the line after reconnecting", || !lines.lock().is_empty());
+    ssc.stop(true, true);
+    server.join().unwrap();
+    assert_eq!(*lines.lock(), vec!["finally"]);
+}
+
+#[test]
+fn undecodable_lines_are_counted_and_skipped() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve(listener, vec![vec![b"good\n", b"bad \xff\xfe\n", b"also good\n"]]);
+    let ssc = ssc("local[2]");
+    let lines = collect(&ssc.socket_text_stream("127.0.0.1", port));
+    ssc.start().unwrap();
+    wait_for("2 good lines", || lines.lock().len() >= 2);
+    let info = ssc.receiver_infos().remove(0);
+    ssc.stop(true, true);
+    server.join().unwrap();
+    assert_eq!(*lines.lock(), vec!["good", "also good"]);
+    assert!(info.errors >= 1, "{info:?}");
+    assert_eq!(info.records, 2);
+}
+
+/// Panics the first time it starts, then stores 0..5 and stops itself.
+struct FlakyReceiver {
+    starts: Arc<Mutex<u32>>,
+}
+
+impl Receiver<u32> for FlakyReceiver {
+    fn on_start(&mut self, ctx: ReceiverContext<u32>) {
+        let mut starts = self.starts.lock();
+        *starts += 1;
+        if *starts == 1 {
+            panic!("receiver failed to start");
+        }
+        std::thread::spawn(move || {
+            ctx.store_many((0..5).collect());
+        });
+    }
+    fn on_stop(&mut self) {}
+}
+
+#[test]
+fn panicking_receiver_is_reported_and_restarted_and_local_1_is_enough() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let starts = Arc::new(Mutex::new(0));
+    let ssc = ssc("local[1]");
+    let records = collect(&ssc.receiver_stream(FlakyReceiver { starts: starts.clone() }));
+    ssc.start().unwrap();
+    wait_for("records after the restart", || records.lock().len() >= 5);
+    let info = ssc.receiver_infos().remove(0);
+    ssc.stop(true, true);
+    assert_eq!(*records.lock(), vec![0, 1, 2, 3, 4]);
+    assert_eq!(*starts.lock(), 2);
+    assert_eq!(info.restarts, 1);
+    assert!(info.last_error_message.contains("Error starting receiver"), "{info:?}");
+}
+
+#[test]
+fn zero_block_interval_is_refused_at_start() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let conf = Conf::empty().master("local[2]").set("spark.streaming.blockInterval", "0ms");
+    let ssc = StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100));
+    ssc.socket_text_stream("127.0.0.1", 9).foreach_rdd(|_, _| ());
+    let err = ssc.start().unwrap_err();
+    assert_eq!(err.to_string(), "requirement failed: 'spark.streaming.blockInterval' should be a positive value");
+}
