@@ -1,6 +1,9 @@
 //! A built-in text source for demos and tests: deterministic lines of words drawn from a
 //! Zipf-like vocabulary (the shape of `gen_lines.py` in the shared benchmarks), so a demo needs
-//! no files and no network.
+//! no files and no network. [`GeneratedText`] streams them as a receiver.
+
+use ember_streaming::receiver::{Receiver, ReceiverContext};
+use std::time::{Duration, Instant};
 
 /// `n` lines of about 100 bytes, words `w0`, `w1`, … from a vocabulary of `vocab` words, the
 /// same for the same `seed`.
@@ -46,4 +49,48 @@ pub fn generate_lines(n: usize, vocab: usize, seed: u64) -> Vec<String> {
 /// Number of space-separated words in `lines` (what a word count must add up to).
 pub fn count_words(lines: &[String]) -> u64 {
     lines.iter().map(|l| l.split(' ').count() as u64).sum()
+}
+
+/// A receiver that streams generated lines at `lines_per_sec` (the demo's built-in source).
+///
+/// ```
+/// use ember::prelude::*;
+/// let ctx = Context::local(2)?;
+/// let ssc = StreamingContext::new(&ctx, std::time::Duration::from_millis(200));
+/// let lines = ssc.receiver_stream(ember::demo::GeneratedText::new(1_000, 100, 7));
+/// lines.count().print();
+/// # Ok::<(), ember::Error>(())
+/// ```
+pub struct GeneratedText {
+    lines_per_sec: u64,
+    vocab: usize,
+    seed: u64,
+}
+
+impl GeneratedText {
+    /// Lines over a `vocab`-word vocabulary, `lines_per_sec` of them per second.
+    pub fn new(lines_per_sec: u64, vocab: usize, seed: u64) -> Self {
+        GeneratedText { lines_per_sec: lines_per_sec.max(1), vocab, seed }
+    }
+}
+
+impl Receiver<String> for GeneratedText {
+    fn on_start(&mut self, ctx: ReceiverContext<String>) {
+        let (rate, vocab, seed) = (self.lines_per_sec, self.vocab, self.seed);
+        std::thread::spawn(move || {
+            // Ten slices a second, each a block of the lines due by then.
+            let started = Instant::now();
+            let (mut sent, mut round) = (0u64, seed);
+            while !ctx.is_stopped() {
+                let due = (started.elapsed().as_secs_f64() * rate as f64) as u64;
+                if due > sent {
+                    round += 1;
+                    ctx.store_many(generate_lines((due - sent) as usize, vocab, round));
+                    sent = due;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+    }
+    fn on_stop(&mut self) {}
 }

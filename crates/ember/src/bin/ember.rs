@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use ember::prelude::*;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 // Records are small, short-lived allocations (a `String` per word); mimalloc's thread-local
 // free lists serve them far faster than the system allocator.
@@ -21,16 +21,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Word count over a built-in generated text (no files, no setup): prints the top words.
+    /// Streaming word count over a built-in generated text source (no setup): prints each
+    /// batch's most frequent words as Spark's print() does, then stops.
     Demo {
-        /// Lines of generated text.
-        #[arg(long, default_value_t = 200_000)]
-        lines: usize,
-        /// How many of the most frequent words to print.
-        #[arg(long, default_value_t = 10)]
-        top: usize,
+        /// How long to run, in seconds.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Batch interval in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        batch_ms: u64,
+        /// Generated lines per second.
+        #[arg(long, default_value_t = 20_000)]
+        rate: u64,
     },
-    /// Word count over a text file, directory or glob: text_file → flat_map → map →
+    /// Runs a streaming example job.
+    Run {
+        #[command(subcommand)]
+        job: Job,
+    },
+    /// Batch word count over a text file, directory or glob: text_file → flat_map → map →
     /// reduce_by_key → count. Prints words, distinct words, seconds and words/s.
     Wordcount {
         /// Input path (file, directory or glob).
@@ -41,6 +50,30 @@ enum Command {
     },
     /// Prints the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum Job {
+    /// Spark's NetworkWordCount: counts words of lines read from a TCP socket (try `nc -lk 9999`).
+    NetworkWordCount {
+        /// Host to connect to.
+        #[arg(long, default_value = "localhost")]
+        host: String,
+        /// Port to connect to.
+        #[arg(long, default_value_t = 9999)]
+        port: u16,
+        /// Batch interval in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        batch_ms: u64,
+    },
+}
+
+/// The word count every streaming job here runs: split on spaces, count per batch.
+fn streaming_word_count(lines: &DStream<String>) -> DStream<(String, u64)> {
+    lines
+        .flat_map(|l: String| l.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+        .map(|w| (w, 1u64))
+        .reduce_by_key(|a, b| a + b)
 }
 
 fn word_pairs(lines: Rdd<String>) -> Rdd<(String, u64)> {
@@ -58,19 +91,23 @@ fn main() -> ember::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Version => println!("ember {}", env!("CARGO_PKG_VERSION")),
-        Command::Demo { lines, top } => {
+        Command::Demo { seconds, batch_ms, rate } => {
             let ctx = Context::new(Conf::new().master(&cli.master).app_name("ember-demo"))?;
-            let started = Instant::now();
-            let text = ember::demo::generate_lines(lines, 10_000, 42);
-            let counts = word_pairs(ctx.parallelize(text, ctx.default_parallelism() * 2));
-            let distinct = counts.count()?;
-            let total: u64 = counts.values().reduce(|a, b| a + b)?.unwrap_or(0);
-            println!("Word count over {lines} generated lines on {}:", cli.master);
-            for (n, word) in counts.map(|(w, n)| (n, w)).top(top)? {
-                println!("{n:>10}  {word}");
+            let ssc = StreamingContext::new(&ctx, Duration::from_millis(batch_ms));
+            let lines = ssc.receiver_stream(ember::demo::GeneratedText::new(rate, 10_000, 42));
+            streaming_word_count(&lines).print();
+            ssc.start()?;
+            let finished = ssc.await_termination_or_timeout(Duration::from_secs(seconds))?;
+            if !finished {
+                ssc.stop(true, true);
             }
-            println!("{total} words, {distinct} distinct, in {:.2} s", started.elapsed().as_secs_f64());
-            ctx.stop();
+        }
+        Command::Run { job: Job::NetworkWordCount { host, port, batch_ms } } => {
+            let ctx = Context::new(Conf::new().master(&cli.master).app_name("NetworkWordCount"))?;
+            let ssc = StreamingContext::new(&ctx, Duration::from_millis(batch_ms));
+            streaming_word_count(&ssc.socket_text_stream(&host, port)).print();
+            ssc.start()?;
+            ssc.await_termination()?;
         }
         Command::Wordcount { path, partitions } => {
             let ctx = Context::new(Conf::new().master(&cli.master).app_name("ember-wordcount"))?;
