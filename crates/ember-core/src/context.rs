@@ -87,7 +87,7 @@ impl Context {
                 threads: master.threads,
                 max_failures,
                 executor: Executor::new(master.threads)?,
-                bus: ListenerBus::new(),
+                bus: ListenerBus::new("ember-listener-bus"),
                 blocks,
                 shuffles,
                 local_dir,
@@ -154,7 +154,7 @@ impl Context {
 
     /// Registers a listener for job, stage and task events.
     pub fn add_listener(&self, listener: Arc<dyn SparkListener>) {
-        self.inner.bus.add(listener);
+        self.inner.bus.add_listener(Arc::new(move |e| listener.on_event(e)));
     }
 
     /// Blocks until listeners have seen every event posted so far.

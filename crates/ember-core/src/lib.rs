@@ -30,6 +30,7 @@ mod conf;
 mod context;
 mod data;
 mod error;
+pub mod event_bus;
 pub mod partitioner;
 pub mod rdd;
 mod scheduler;

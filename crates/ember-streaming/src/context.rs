@@ -3,11 +3,14 @@
 use crate::dstream::OutputOp;
 use crate::receiver::{ReceiverControl, ReceiverInfo};
 use crate::scheduler::job_scheduler_callbacks;
+use crate::scheduler::listener::{StreamingEvent, StreamingListener};
 use crate::scheduler::{JobGenerator, JobScheduler};
 use crate::util::clock::{Clock, SystemClock};
 use crate::Time;
+use ember_core::event_bus::EventBus;
 use ember_core::{Context, Error, Result};
 use parking_lot::{Condvar, Mutex};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +51,11 @@ pub(crate) struct SscInner {
     receivers: Mutex<Vec<Arc<dyn ReceiverControl>>>,
     /// Configuration problems found while building the graph, reported by `start`.
     config_errors: Mutex<Vec<Error>>,
+    pub(crate) listeners: EventBus<StreamingEvent>,
+    /// Records received per batch and input stream, until the batch is submitted.
+    input_records: Mutex<BTreeMap<Time, BTreeMap<usize, u64>>>,
     next_stream: AtomicUsize,
+    next_input: AtomicUsize,
     id: usize,
 }
 
@@ -106,7 +113,10 @@ impl StreamingContext {
                 scheduler: Mutex::default(),
                 receivers: Mutex::default(),
                 config_errors: Mutex::default(),
+                listeners: EventBus::new("streaming-listener-bus"),
+                input_records: Mutex::default(),
                 next_stream: AtomicUsize::new(0),
+                next_input: AtomicUsize::new(0),
                 id: IDS.fetch_add(1, Ordering::Relaxed),
             }),
         }
@@ -204,6 +214,7 @@ impl StreamingContext {
         *self.inner.runtime.lock() = Some(Runtime { generator, scheduler });
         self.inner.status.lock().state = StreamingContextState::Active;
         *active = Some(self.inner.id);
+        self.inner.listeners.post(StreamingEvent::StreamingStarted(ember_core::listener::now_ms()));
         tracing::info!("StreamingContext started");
         Ok(())
     }
@@ -295,17 +306,28 @@ impl StreamingContext {
         }
     }
 
+    /// Registers a listener for batch and output-operation events (before or after start).
+    pub fn add_streaming_listener(&self, listener: Arc<dyn StreamingListener>) {
+        self.inner.listeners.add_listener(Arc::new(move |e: &StreamingEvent| e.deliver(listener.as_ref())));
+    }
+
+    /// Blocks until listeners have seen every event posted so far.
+    pub fn wait_for_listeners(&self) {
+        self.inner.listeners.wait_until_empty();
+    }
+
     /// The state of every receiver (records, errors, restarts), as Spark's `ReceiverInfo`.
     pub fn receiver_infos(&self) -> Vec<ReceiverInfo> {
         self.inner.receivers.lock().iter().map(|r| r.info()).collect()
     }
 
-    /// Blocks until every batch up to `time` has been processed, or `timeout` passes (tests).
+    /// Blocks until every batch up to `time` has been processed (failed batches count as
+    /// processed), or `timeout` passes (tests).
     pub fn wait_for_batch(&self, time: Time, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
         let mut status = self.inner.status.lock();
         while status.processed.is_none_or(|p| p < time) {
-            if status.error.is_some() || self.inner.changed.wait_until(&mut status, deadline).timed_out() {
+            if self.inner.changed.wait_until(&mut status, deadline).timed_out() {
                 return false;
             }
         }
@@ -316,6 +338,16 @@ impl StreamingContext {
 impl SscInner {
     pub(crate) fn new_stream_id(&self) -> usize {
         self.next_stream.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Input streams are numbered from 0 in creation order (Spark's input stream ids).
+    pub(crate) fn new_input_stream_id(&self) -> usize {
+        self.next_input.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records `stream_id` brought into the batch at `time`.
+    pub(crate) fn report_input(&self, time: Time, stream_id: usize, records: u64) {
+        self.input_records.lock().entry(time).or_default().insert(stream_id, records);
     }
 
     pub(crate) fn register_receiver(&self, receiver: Arc<dyn ReceiverControl>) {
@@ -335,9 +367,10 @@ impl SscInner {
         let outputs = self.outputs.lock().clone();
         let jobs: Result<Vec<_>> = outputs.iter().filter_map(|o| o.generate_job(time).transpose()).collect();
         self.status.lock().generated = Some(time);
+        let records = self.input_records.lock().remove(&time).unwrap_or_default();
         match jobs {
             Ok(jobs) if !jobs.is_empty() => match self.scheduler.lock().clone() {
-                Some(scheduler) => scheduler.submit(time, jobs),
+                Some(scheduler) => scheduler.submit(time, jobs, records),
                 None => self.batch_done(time, true),
             },
             Ok(_) => self.batch_done(time, false),

@@ -23,7 +23,7 @@
 mod context;
 pub mod dstream;
 pub mod receiver;
-mod scheduler;
+pub mod scheduler;
 pub mod testing;
 mod time;
 pub mod util;

@@ -1,10 +1,6 @@
 //! Scheduler events (job, stage and task start/end) and the asynchronous bus that delivers
 //! them to listeners, as Spark's `SparkListener` / `LiveListenerBus`.
 
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::{Condvar, Mutex};
-use std::sync::Arc;
-
 /// A job was submitted.
 #[derive(Debug, Clone)]
 pub struct JobStart {
@@ -131,70 +127,10 @@ pub trait SparkListener: Send + Sync + 'static {
     fn on_event(&self, event: &SchedulerEvent);
 }
 
-#[derive(Default)]
-struct Pending {
-    count: Mutex<u64>,
-    drained: Condvar,
-}
+/// Scheduler events go through an [`EventBus`] (defined in `event_bus.rs`).
+pub(crate) type ListenerBus = crate::event_bus::EventBus<SchedulerEvent>;
 
-/// Delivers events to listeners on a dedicated thread so a slow listener never stalls a task.
-pub(crate) struct ListenerBus {
-    sender: Sender<SchedulerEvent>,
-    listeners: Arc<Mutex<Vec<Arc<dyn SparkListener>>>>,
-    pending: Arc<Pending>,
-}
-
-impl ListenerBus {
-    pub(crate) fn new() -> ListenerBus {
-        let (sender, receiver): (Sender<SchedulerEvent>, Receiver<SchedulerEvent>) = crossbeam_channel::unbounded();
-        let listeners: Arc<Mutex<Vec<Arc<dyn SparkListener>>>> = Arc::default();
-        let pending: Arc<Pending> = Arc::default();
-        let (l, p) = (listeners.clone(), pending.clone());
-        std::thread::Builder::new()
-            .name("ember-listener-bus".into())
-            .spawn(move || {
-                while let Ok(event) = receiver.recv() {
-                    let targets = l.lock().clone();
-                    for listener in targets {
-                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener.on_event(&event))).is_err()
-                        {
-                            tracing::error!("Listener panicked while handling {event:?}");
-                        }
-                    }
-                    let mut count = p.count.lock();
-                    *count -= 1;
-                    if *count == 0 {
-                        p.drained.notify_all();
-                    }
-                }
-            })
-            .expect("spawning the listener bus thread");
-        ListenerBus { sender, listeners, pending }
-    }
-
-    pub(crate) fn add(&self, listener: Arc<dyn SparkListener>) {
-        self.listeners.lock().push(listener);
-    }
-
-    pub(crate) fn post(&self, event: SchedulerEvent) {
-        if self.listeners.lock().is_empty() {
-            return;
-        }
-        *self.pending.count.lock() += 1;
-        if self.sender.send(event).is_err() {
-            *self.pending.count.lock() -= 1;
-        }
-    }
-
-    /// Blocks until every event posted so far has been delivered.
-    pub(crate) fn wait_until_empty(&self) {
-        let mut count = self.pending.count.lock();
-        while *count > 0 {
-            self.pending.drained.wait(&mut count);
-        }
-    }
-}
-
-pub(crate) fn now_ms() -> u64 {
+/// Epoch milliseconds now.
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -36,6 +36,8 @@ type ForEachFn<T> = dyn Fn(&Rdd<T>, Time) -> Result<()> + Send + Sync;
 struct ForEachDStream<T: Data> {
     parent: DStream<T>,
     func: Arc<ForEachFn<T>>,
+    /// Where it was registered, e.g. `foreach_rdd at src/main.rs:12` (Spark's call site).
+    name: String,
 }
 
 impl<T: Data> AnyDStream for ForEachDStream<T> {
@@ -57,7 +59,7 @@ impl<T: Data> OutputOp for ForEachDStream<T> {
     fn generate_job(&self, time: Time) -> Result<Option<Job>> {
         Ok(self.parent.get_or_compute(time)?.map(|rdd| {
             let func = self.func.clone();
-            Job::new(move || func(&rdd, time))
+            Job::new(self.name.clone(), move || func(&rdd, time))
         }))
     }
 }
@@ -72,11 +74,25 @@ impl<T: Data> DStream<T> {
     /// // run_operation itself collects each batch with foreach_rdd.
     /// assert_eq!(run_operation(vec![vec!['a']], 1, |s| s).unwrap(), vec![vec!['a']]);
     /// ```
+    #[track_caller]
     pub fn foreach_rdd<R: JobResult>(&self, f: impl Fn(&Rdd<T>, Time) -> R + Send + Sync + 'static) {
+        self.register_output("foreach_rdd", f);
+    }
+
+    #[track_caller]
+    pub(crate) fn register_output<R: JobResult>(
+        &self,
+        kind: &str,
+        f: impl Fn(&Rdd<T>, Time) -> R + Send + Sync + 'static,
+    ) {
         let ssc = self.context();
         ssc.validate_at_init();
-        let op =
-            ForEachDStream { parent: self.clone(), func: Arc::new(move |rdd: &Rdd<T>, t| f(rdd, t).into_result()) };
+        let caller = std::panic::Location::caller();
+        let op = ForEachDStream {
+            parent: self.clone(),
+            func: Arc::new(move |rdd: &Rdd<T>, t| f(rdd, t).into_result()),
+            name: format!("{kind} at {}:{}", caller.file(), caller.line()),
+        };
         ssc.inner.register_output(Arc::new(op));
     }
 }

@@ -96,6 +96,7 @@ pub(crate) fn format_batch<T: SparkDisplay>(time: crate::Time, first: &[T], n: u
 
 impl<T: Data + SparkDisplay> DStream<T> {
     /// Prints the first 10 elements of every batch (Spark's `print()`).
+    #[track_caller]
     pub fn print(&self) {
         self.print_n(10);
     }
@@ -110,8 +111,9 @@ impl<T: Data + SparkDisplay> DStream<T> {
     /// ...
     ///
     /// ```
+    #[track_caller]
     pub fn print_n(&self, n: usize) {
-        self.foreach_rdd(move |rdd, time| -> ember_core::Result<()> {
+        self.register_output("print", move |rdd, time| -> ember_core::Result<()> {
             let first = rdd.take(n + 1)?;
             print!("{}", format_batch(time, &first, n));
             Ok(())

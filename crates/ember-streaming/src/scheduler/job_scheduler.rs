@@ -1,11 +1,14 @@
 //! `JobScheduler`: runs each batch's jobs, in batch order then output-operation order, on a
 //! fixed pool of threads; reports failures and completed batches.
 
+use super::listener::{BatchInfo, OutputOperationInfo, StreamingEvent};
 use super::Job;
 use crate::Time;
 use crossbeam_channel::Sender;
+use ember_core::listener::now_ms;
 use ember_core::{Error, Result};
 use parking_lot::Mutex;
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,17 +18,20 @@ struct JobSet {
     time: Time,
     remaining: AtomicUsize,
     failed: AtomicBool,
+    info: Mutex<BatchInfo>,
 }
 
 type Queued = (Arc<JobSet>, usize, Job);
 
 /// Called with each failed job's error, and once per batch when all its jobs are done.
 pub(crate) struct SchedulerCallbacks {
+    pub on_event: Box<dyn Fn(StreamingEvent) + Send + Sync>,
     pub on_error: Box<dyn Fn(Error) + Send + Sync>,
     pub on_batch_done: Box<dyn Fn(Time, bool) + Send + Sync>,
 }
 
 pub(crate) struct JobScheduler {
+    callbacks: Arc<SchedulerCallbacks>,
     sender: Mutex<Option<Sender<Queued>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     skip_queued: Arc<AtomicBool>,
@@ -37,6 +43,38 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic with a non-string payload".into())
+}
+
+/// Runs one job, recording its times and outcome and posting the events around it.
+fn run_job(set: &JobSet, op_id: usize, job: Job, cb: &SchedulerCallbacks) {
+    let started = now_ms();
+    let (batch_started, op) = {
+        let mut info = set.info.lock();
+        let first = info.processing_start_time_ms.is_none();
+        info.processing_start_time_ms.get_or_insert(started);
+        let op = info.output_operation_infos.get_mut(&op_id).expect("op info per job");
+        op.start_time_ms = Some(started);
+        (first.then(|| info.clone()), info.output_operation_infos[&op_id].clone())
+    };
+    if let Some(batch) = batch_started {
+        (cb.on_event)(StreamingEvent::BatchStarted(batch));
+    }
+    (cb.on_event)(StreamingEvent::OutputOperationStarted(op));
+    let result = catch_unwind(AssertUnwindSafe(job.run))
+        .unwrap_or_else(|p| Err(Error::IllegalState(format!("panic: {}", panic_text(p)))));
+    let completed = {
+        let mut info = set.info.lock();
+        let op = info.output_operation_infos.get_mut(&op_id).expect("op info per job");
+        op.end_time_ms = Some(now_ms());
+        op.failure_reason = result.as_ref().err().map(ToString::to_string);
+        op.clone()
+    };
+    (cb.on_event)(StreamingEvent::OutputOperationCompleted(completed));
+    if let Err(e) = result {
+        tracing::error!("Error running job streaming job {} ms.{op_id}: {e}", set.time.millis());
+        set.failed.store(true, Ordering::SeqCst);
+        (cb.on_error)(e);
+    }
 }
 
 impl JobScheduler {
@@ -52,18 +90,15 @@ impl JobScheduler {
                 .spawn(move || {
                     while let Ok((set, op_id, job)) = rx.recv() {
                         if !skip.load(Ordering::SeqCst) {
-                            let result = catch_unwind(AssertUnwindSafe(job.run))
-                                .unwrap_or_else(|p| Err(Error::IllegalState(format!("panic: {}", panic_text(p)))));
-                            if let Err(e) = result {
-                                tracing::error!(
-                                    "Error running job streaming job {} ms.{op_id}: {e}",
-                                    set.time.millis()
-                                );
-                                set.failed.store(true, Ordering::SeqCst);
-                                (cb.on_error)(e);
-                            }
+                            run_job(&set, op_id, job, &cb);
                         }
                         if set.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+                            let info = {
+                                let mut info = set.info.lock();
+                                info.processing_end_time_ms = Some(now_ms());
+                                info.clone()
+                            };
+                            (cb.on_event)(StreamingEvent::BatchCompleted(info));
                             (cb.on_batch_done)(set.time, set.failed.load(Ordering::SeqCst));
                         }
                     }
@@ -71,12 +106,41 @@ impl JobScheduler {
                 .map_err(|e| Error::io("starting a streaming job thread", e))?;
             workers.push(worker);
         }
-        Ok(JobScheduler { sender: Mutex::new(Some(sender)), workers: Mutex::new(workers), skip_queued })
+        Ok(JobScheduler { callbacks, sender: Mutex::new(Some(sender)), workers: Mutex::new(workers), skip_queued })
     }
 
-    /// Queues a batch's jobs (at least one).
-    pub(crate) fn submit(&self, time: Time, jobs: Vec<Job>) {
-        let set = Arc::new(JobSet { time, remaining: AtomicUsize::new(jobs.len()), failed: AtomicBool::new(false) });
+    /// Queues a batch's jobs (at least one) and posts `BatchSubmitted`.
+    pub(crate) fn submit(&self, time: Time, jobs: Vec<Job>, records: BTreeMap<usize, u64>) {
+        let info = BatchInfo {
+            batch_time: time,
+            stream_id_to_num_records: records,
+            submission_time_ms: now_ms(),
+            processing_start_time_ms: None,
+            processing_end_time_ms: None,
+            output_operation_infos: jobs
+                .iter()
+                .enumerate()
+                .map(|(id, job)| {
+                    let op = OutputOperationInfo {
+                        batch_time: time,
+                        id,
+                        name: job.name.clone(),
+                        description: job.name.clone(),
+                        start_time_ms: None,
+                        end_time_ms: None,
+                        failure_reason: None,
+                    };
+                    (id, op)
+                })
+                .collect(),
+        };
+        (self.callbacks.on_event)(StreamingEvent::BatchSubmitted(info.clone()));
+        let set = Arc::new(JobSet {
+            time,
+            remaining: AtomicUsize::new(jobs.len()),
+            failed: AtomicBool::new(false),
+            info: Mutex::new(info),
+        });
         if let Some(sender) = &*self.sender.lock() {
             for (op_id, job) in jobs.into_iter().enumerate() {
                 let _ = sender.send((set.clone(), op_id, job));

@@ -1,8 +1,9 @@
-//! Running batches: the `JobGenerator` turns each batch time into jobs (one per output
+//! Running batches, and the events they produce: the `JobGenerator` turns each batch time into jobs (one per output
 //! operation), the `JobScheduler` runs them in order on `spark.streaming.concurrentJobs` threads.
 
 mod job_generator;
 mod job_scheduler;
+pub mod listener;
 
 pub(crate) use job_generator::JobGenerator;
 pub(crate) use job_scheduler::JobScheduler;
@@ -11,12 +12,13 @@ use ember_core::Result;
 
 /// One output operation's work for one batch.
 pub(crate) struct Job {
+    name: String,
     run: Box<dyn FnOnce() -> Result<()> + Send>,
 }
 
 impl Job {
-    pub(crate) fn new(run: impl FnOnce() -> Result<()> + Send + 'static) -> Job {
-        Job { run: Box::new(run) }
+    pub(crate) fn new(name: String, run: impl FnOnce() -> Result<()> + Send + 'static) -> Job {
+        Job { name, run: Box::new(run) }
     }
 }
 
@@ -25,8 +27,13 @@ use std::sync::Weak;
 
 /// Wires the scheduler's failures and completed batches back to the context.
 pub(crate) fn job_scheduler_callbacks(ssc: Weak<SscInner>) -> job_scheduler::SchedulerCallbacks {
-    let on_done = ssc.clone();
+    let (on_done, on_event) = (ssc.clone(), ssc.clone());
     job_scheduler::SchedulerCallbacks {
+        on_event: Box::new(move |e| {
+            if let Some(ssc) = on_event.upgrade() {
+                ssc.listeners.post(e);
+            }
+        }),
         on_error: Box::new(move |e| {
             if let Some(ssc) = ssc.upgrade() {
                 ssc.report_error(e);

@@ -98,6 +98,7 @@ impl StreamingContext {
         one_at_a_time: bool,
         default: Option<Rdd<T>>,
     ) -> DStream<T> {
+        self.inner.new_input_stream_id();
         let op = QueueInputDStream {
             ctx: self.spark_context().clone(),
             queue: queue.clone(),

@@ -1,15 +1,17 @@
 //! `ReceiverInputDStream`: each batch is the blocks a receiver stored since the last batch,
 //! one partition per block (Spark's `ReceiverInputDStream` and `BlockRDD`).
 
+use crate::context::SscInner;
 use crate::dstream::{AnyDStream, DStream, DStreamOp};
 use crate::receiver::{Receiver, Supervisor};
 use crate::{StreamingContext, Time};
 use ember_core::{Context, Data, Error, Rdd, Result};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 struct ReceiverInputDStream<T: Data> {
     ctx: Context,
+    ssc: Weak<SscInner>,
     supervisor: Arc<Supervisor<T>>,
     batch: Duration,
 }
@@ -21,8 +23,12 @@ impl<T: Data> DStreamOp<T> for ReceiverInputDStream<T> {
     fn dependencies(&self) -> Vec<Arc<dyn AnyDStream>> {
         Vec::new()
     }
-    fn compute(&self, _time: Time) -> Result<Option<Rdd<T>>> {
-        Ok(Some(self.ctx.parallelize_partitions(self.supervisor.take_blocks())))
+    fn compute(&self, time: Time) -> Result<Option<Rdd<T>>> {
+        let blocks = self.supervisor.take_blocks();
+        if let Some(ssc) = self.ssc.upgrade() {
+            ssc.report_input(time, self.supervisor.shared.stream_id, blocks.iter().map(|b| b.len() as u64).sum());
+        }
+        Ok(Some(self.ctx.parallelize_partitions(blocks)))
     }
     fn name(&self) -> &'static str {
         "ReceiverInputDStream"
@@ -57,7 +63,7 @@ impl StreamingContext {
                 None
             })
             .unwrap_or(Duration::from_millis(2000));
-        let stream_id = self.inner.new_stream_id();
+        let stream_id = self.inner.new_input_stream_id();
         let supervisor = Arc::new(Supervisor::new(
             stream_id,
             Box::new(receiver),
@@ -66,7 +72,12 @@ impl StreamingContext {
             restart_delay,
         ));
         self.inner.register_receiver(supervisor.clone());
-        let op = ReceiverInputDStream { ctx: self.spark_context().clone(), supervisor, batch: self.batch_duration() };
+        let op = ReceiverInputDStream {
+            ctx: self.spark_context().clone(),
+            ssc: Arc::downgrade(&self.inner),
+            supervisor,
+            batch: self.batch_duration(),
+        };
         DStream::from_op(self, op)
     }
 }
