@@ -199,3 +199,30 @@ fn thousands_of_batches_keep_metadata_and_blocks_bounded() {
     assert!(worst.0 <= 2 && worst.1 <= 2 * 2 && worst.2 <= 2, "held at most {worst:?} (rdds, blocks, shuffles)");
     assert_eq!(&sizes[100..110], &sizes[4_990..5_000], "the same at batch 100 and batch 5,000");
 }
+
+#[test]
+fn save_as_text_files_writes_a_directory_per_batch_and_replaces_reruns() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("counts").display().to_string();
+    // A stale directory for batch 1000 (as after a crash) must be replaced, not merged.
+    std::fs::create_dir_all(format!("{prefix}-1000.txt")).unwrap();
+    std::fs::write(format!("{prefix}-1000.txt/part-00009"), "stale\n").unwrap();
+    let (ssc, clock) = manual_ssc();
+    let (queue, stream) = queue_stream(&ssc);
+    queue.push(ssc.spark_context().parallelize(vec![1, 2, 3], 2));
+    queue.push(ssc.spark_context().parallelize(vec![4], 1));
+    stream.save_as_text_files(&prefix, "txt");
+    ssc.start().unwrap();
+    clock.advance(2000);
+    assert!(ssc.wait_for_batch(Time::from_millis(2000), Duration::from_secs(30)));
+    ssc.stop(true, false);
+    let read = |ms: u64| {
+        let ctx = Context::new(Conf::empty().master("local[1]")).unwrap();
+        ctx.text_file(format!("{prefix}-{ms}.txt"), 1).unwrap().collect().unwrap()
+    };
+    assert_eq!(read(1000), vec!["1", "2", "3"]);
+    assert_eq!(read(2000), vec!["4"]);
+    assert!(std::path::Path::new(&format!("{prefix}-2000.txt/_SUCCESS")).exists());
+    assert!(!std::path::Path::new(&format!("{prefix}-1000.txt/part-00009")).exists());
+}

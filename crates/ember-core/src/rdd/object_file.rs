@@ -98,7 +98,12 @@ impl<T: Data> Rdd<T> {
         self.save_as_object_file_to(path.as_ref(), false)
     }
 
-    pub(crate) fn save_as_object_file_to(&self, path: &Path, overwrite: bool) -> Result<()> {
+    /// [`save_as_object_file`](Self::save_as_object_file), replacing `path` if it exists.
+    pub fn save_as_object_file_overwrite(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.save_as_object_file_to(path.as_ref(), true)
+    }
+
+    fn save_as_object_file_to(&self, path: &Path, overwrite: bool) -> Result<()> {
         save_parts(self, path, overwrite, Arc::new(|out, it| write_frames(out, it, false)))
     }
 }

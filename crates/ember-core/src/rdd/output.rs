@@ -13,8 +13,12 @@ pub(crate) type PartWriter<T> = dyn Fn(&mut BufWriter<std::fs::File>, PartitionI
 
 /// Writes every partition of `rdd` into `dir`; `overwrite: false` refuses an existing directory.
 pub(crate) fn save_parts<T: Data>(rdd: &Rdd<T>, dir: &Path, overwrite: bool, write: Arc<PartWriter<T>>) -> Result<()> {
-    if dir.exists() && !overwrite {
-        return Err(Error::OutputExists { path: dir.to_path_buf() });
+    if dir.exists() {
+        if !overwrite {
+            return Err(Error::OutputExists { path: dir.to_path_buf() });
+        }
+        // Replace, not merge: a previous run with more partitions must leave no part files.
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("replacing {}", dir.display()), e))?;
     }
     let temp = dir.join("_temporary");
     std::fs::create_dir_all(&temp)

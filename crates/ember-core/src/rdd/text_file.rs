@@ -190,7 +190,13 @@ impl<T: Data + Display> Rdd<T> {
         self.save_as_text_file_to(path.as_ref(), false)
     }
 
-    pub(crate) fn save_as_text_file_to(&self, path: &Path, overwrite: bool) -> Result<()> {
+    /// [`save_as_text_file`](Self::save_as_text_file), replacing `path` if it exists (what
+    /// streaming output operations use: a batch may be rerun after recovery).
+    pub fn save_as_text_file_overwrite(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.save_as_text_file_to(path.as_ref(), true)
+    }
+
+    fn save_as_text_file_to(&self, path: &Path, overwrite: bool) -> Result<()> {
         save_parts(
             self,
             path,

@@ -8,6 +8,7 @@ mod for_each;
 pub(crate) mod input;
 mod pair;
 mod print;
+mod save;
 mod transformed;
 mod union;
 
