@@ -12,7 +12,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SPARK=$ROOT/../shared/bench/spark
 FILE=$1; BATCH=${2:-1000}
 WORDS=$(awk '{n+=NF} END {print n}' "$FILE")
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p ember --example network_word_count_bench -p ember-bench-baseline
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p ember --example network_word_count_bench
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" -p ember-bench-baseline
 
 # run NAME PORT COMMAND...: serve FILE on PORT, run COMMAND, print "NAME words/s secs peak_rss_mb"
 run() {
