@@ -56,12 +56,33 @@ pub(crate) struct SscInner {
     input_records: Mutex<BTreeMap<Time, BTreeMap<usize, u64>>>,
     next_stream: AtomicUsize,
     next_input: AtomicUsize,
-    id: usize,
 }
 
-/// The one started-and-not-stopped context of this process, by id (Spark allows one per JVM).
-static ACTIVE: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
-static IDS: AtomicUsize = AtomicUsize::new(0);
+/// The one started-and-not-stopped context of this process (Spark allows one per JVM).
+static ACTIVE: std::sync::Mutex<Option<std::sync::Weak<SscInner>>> = std::sync::Mutex::new(None);
+
+/// On SIGINT or SIGTERM, stops the active context as Spark's shutdown hook does: gracefully if
+/// `spark.streaming.stopGracefullyOnShutdown` is true. A second signal exits at once.
+fn install_shutdown_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let signals = AtomicUsize::new(0);
+        let installed = ctrlc::set_handler(move || {
+            let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone().and_then(|w| w.upgrade());
+            match active {
+                Some(inner) if signals.fetch_add(1, Ordering::SeqCst) == 0 => {
+                    let graceful = inner.ctx.conf().get_bool("spark.streaming.stopGracefullyOnShutdown", false);
+                    tracing::info!("Signal received: stopping the StreamingContext (graceful: {graceful:?})");
+                    StreamingContext { inner }.stop(false, graceful.unwrap_or(false));
+                }
+                _ => std::process::exit(130),
+            }
+        });
+        if let Err(e) = installed {
+            tracing::warn!("Could not install the SIGINT/SIGTERM handler ({e}); stop the context yourself");
+        }
+    });
+}
 
 /// Runs DStream programs: a batch of jobs every batch interval.
 ///
@@ -117,7 +138,6 @@ impl StreamingContext {
                 input_records: Mutex::default(),
                 next_stream: AtomicUsize::new(0),
                 next_input: AtomicUsize::new(0),
-                id: IDS.fetch_add(1, Ordering::Relaxed),
             }),
         }
     }
@@ -213,7 +233,8 @@ impl StreamingContext {
         let generator = JobGenerator::start(self.inner.clone(), first);
         *self.inner.runtime.lock() = Some(Runtime { generator, scheduler });
         self.inner.status.lock().state = StreamingContextState::Active;
-        *active = Some(self.inner.id);
+        *active = Some(Arc::downgrade(&self.inner));
+        install_shutdown_handler();
         self.inner.listeners.post(StreamingEvent::StreamingStarted(ember_core::listener::now_ms()));
         tracing::info!("StreamingContext started");
         Ok(())
@@ -263,7 +284,7 @@ impl StreamingContext {
                 runtime.scheduler.stop(graceful);
                 self.inner.scheduler.lock().take();
                 let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
-                if *active == Some(self.inner.id) {
+                if active.as_ref().is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&self.inner))) {
                     *active = None;
                 }
                 tracing::info!("StreamingContext stopped successfully");
