@@ -4,7 +4,8 @@
 //! counted and skipped, a panicking receiver is restarted, and `local[1]` is enough.
 
 use ember_core::{Conf, Context};
-use ember_streaming::receiver::{Receiver, ReceiverContext};
+use ember_streaming::receiver::{Receiver, ReceiverContext, ReceiverInfo};
+use ember_streaming::scheduler::listener::StreamingListener;
 use ember_streaming::StreamingContext;
 use parking_lot::Mutex;
 use std::io::Write;
@@ -143,11 +144,29 @@ impl Receiver<u32> for FlakyReceiver {
     fn on_stop(&mut self) {}
 }
 
+/// Receiver events as the listener saw them: ("started" | "error" | "stopped", info).
+#[derive(Default)]
+struct ReceiverEvents(Mutex<Vec<(&'static str, ReceiverInfo)>>);
+
+impl StreamingListener for ReceiverEvents {
+    fn on_receiver_started(&self, r: &ReceiverInfo) {
+        self.0.lock().push(("started", r.clone()));
+    }
+    fn on_receiver_error(&self, r: &ReceiverInfo) {
+        self.0.lock().push(("error", r.clone()));
+    }
+    fn on_receiver_stopped(&self, r: &ReceiverInfo) {
+        self.0.lock().push(("stopped", r.clone()));
+    }
+}
+
 #[test]
 fn panicking_receiver_is_reported_and_restarted_and_local_1_is_enough() {
     let _turn = ONE_AT_A_TIME.lock();
     let starts = Arc::new(Mutex::new(0));
     let ssc = ssc("local[1]");
+    let events = Arc::new(ReceiverEvents::default());
+    ssc.add_streaming_listener(events.clone());
     let records = collect(&ssc.receiver_stream(FlakyReceiver { starts: starts.clone() }));
     ssc.start().unwrap();
     wait_for("records after the restart", || records.lock().len() >= 5);
@@ -157,6 +176,37 @@ fn panicking_receiver_is_reported_and_restarted_and_local_1_is_enough() {
     assert_eq!(*starts.lock(), 2);
     assert_eq!(info.restarts, 1);
     assert!(info.last_error_message.contains("Error starting receiver"), "{info:?}");
+    ssc.wait_for_listeners();
+    let kinds: Vec<&str> = events.0.lock().iter().map(|(k, _)| *k).collect();
+    // Started, the panic is reported (the restart), stopped for the restart, started again,
+    // and stopped at the end.
+    assert_eq!(kinds, vec!["started", "error", "stopped", "started", "stopped"], "{:?}", events.0.lock());
+    let error = &events.0.lock()[1].1;
+    assert!(error.last_error_message.contains("Error starting receiver 0"), "{error:?}");
+}
+
+#[test]
+fn graceful_stop_processes_every_received_record() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
+    let payload = lines.join("\n") + "\n";
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(payload.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    // Long batches: when stop is called, most records are still waiting for a batch.
+    let conf = Conf::empty().master("local[2]").set("spark.streaming.blockInterval", "20ms");
+    let ssc = StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(500));
+    let seen = collect(&ssc.socket_text_stream("127.0.0.1", port));
+    ssc.start().unwrap();
+    wait_for("all lines received", || ssc.receiver_infos()[0].records == 20_000);
+    ssc.stop(true, true);
+    server.join().unwrap();
+    assert_eq!(seen.lock().len(), 20_000, "graceful stop loses nothing that was received");
+    assert_eq!(*seen.lock(), lines);
 }
 
 #[test]

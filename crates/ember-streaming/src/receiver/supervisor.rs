@@ -3,6 +3,7 @@
 
 use super::block_generator::BlockGenerator;
 use super::{Receiver, ReceiverContext, ReceiverInfo};
+use crate::scheduler::listener::StreamingEvent;
 use ember_core::Data;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,9 +30,22 @@ pub(crate) struct Shared<T: Data> {
     errors: AtomicU64,
     restarts: AtomicU64,
     last_error: Mutex<String>,
+    /// Where receiver events go (the context's listener bus).
+    events: Box<dyn Fn(StreamingEvent) + Send + Sync>,
 }
 
 impl<T: Data> Shared<T> {
+    fn info(&self) -> ReceiverInfo {
+        ReceiverInfo {
+            stream_id: self.stream_id,
+            active: *self.state.lock() == State::Started,
+            records: self.records.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            restarts: self.restarts.load(Ordering::Relaxed),
+            last_error_message: self.last_error.lock().clone(),
+        }
+    }
+
     pub(crate) fn store(&self, record: T) {
         self.blocks.add(record);
         self.records.fetch_add(1, Ordering::Relaxed);
@@ -46,6 +60,7 @@ impl<T: Data> Shared<T> {
         tracing::warn!("Receiver for stream {} reported an error: {message}", self.stream_id);
         self.errors.fetch_add(1, Ordering::Relaxed);
         *self.last_error.lock() = message.to_string();
+        (self.events)(StreamingEvent::ReceiverError(self.info()));
     }
 
     pub(crate) fn is_stopped(&self, generation: u64) -> bool {
@@ -55,6 +70,7 @@ impl<T: Data> Shared<T> {
     fn start_receiver(this: &Arc<Self>) {
         let generation = this.generation.fetch_add(1, Ordering::SeqCst) + 1;
         *this.state.lock() = State::Started;
+        (this.events)(StreamingEvent::ReceiverStarted(this.info()));
         let ctx = ReceiverContext { shared: this.clone(), generation };
         // A receiver that panics in on_start is reported and restarted, never fatal.
         let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.receiver.lock().on_start(ctx)));
@@ -76,6 +92,7 @@ impl<T: Data> Shared<T> {
         let shared = this.clone();
         std::thread::spawn(move || {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.receiver.lock().on_stop()));
+            (shared.events)(StreamingEvent::ReceiverStopped(shared.info()));
             std::thread::sleep(shared.restart_delay);
             if *shared.state.lock() == State::Restarting {
                 Shared::start_receiver(&shared);
@@ -88,6 +105,7 @@ impl<T: Data> Shared<T> {
         if previous == State::Started {
             tracing::info!("Stopping receiver {}: {message}", this.stream_id);
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.receiver.lock().on_stop()));
+            (this.events)(StreamingEvent::ReceiverStopped(this.info()));
         }
         this.blocks.cut();
     }
@@ -115,6 +133,7 @@ impl<T: Data> Supervisor<T> {
         block_interval: Duration,
         max_rate: Option<u64>,
         restart_delay: Duration,
+        events: Box<dyn Fn(StreamingEvent) + Send + Sync>,
     ) -> Self {
         Supervisor {
             shared: Arc::new(Shared {
@@ -128,6 +147,7 @@ impl<T: Data> Supervisor<T> {
                 errors: AtomicU64::new(0),
                 restarts: AtomicU64::new(0),
                 last_error: Mutex::default(),
+                events,
             }),
             block_interval,
             stop_timer: Arc::new(AtomicBool::new(false)),
@@ -165,14 +185,6 @@ impl<T: Data> ReceiverControl for Supervisor<T> {
     }
 
     fn info(&self) -> ReceiverInfo {
-        let s = &self.shared;
-        ReceiverInfo {
-            stream_id: s.stream_id,
-            active: *s.state.lock() == State::Started,
-            records: s.records.load(Ordering::Relaxed),
-            errors: s.errors.load(Ordering::Relaxed),
-            restarts: s.restarts.load(Ordering::Relaxed),
-            last_error_message: s.last_error.lock().clone(),
-        }
+        self.shared.info()
     }
 }

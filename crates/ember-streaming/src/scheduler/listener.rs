@@ -1,6 +1,7 @@
 //! `StreamingListener`: batch, output-operation and lifecycle events, with Spark's
 //! `BatchInfo` and `OutputOperationInfo` (delays in milliseconds).
 
+use crate::receiver::ReceiverInfo;
 use crate::Time;
 use std::collections::BTreeMap;
 
@@ -71,6 +72,12 @@ impl BatchInfo {
 pub enum StreamingEvent {
     /// The context started (epoch ms).
     StreamingStarted(u64),
+    /// A receiver started (also after a restart).
+    ReceiverStarted(ReceiverInfo),
+    /// A receiver reported an error (`last_error_message` says which).
+    ReceiverError(ReceiverInfo),
+    /// A receiver stopped (also before a restart).
+    ReceiverStopped(ReceiverInfo),
     /// A batch's jobs were submitted.
     BatchSubmitted(BatchInfo),
     /// A batch's first job started.
@@ -98,6 +105,12 @@ pub enum StreamingEvent {
 pub trait StreamingListener: Send + Sync + 'static {
     /// See [`StreamingEvent::StreamingStarted`].
     fn on_streaming_started(&self, _time_ms: u64) {}
+    /// See [`StreamingEvent::ReceiverStarted`].
+    fn on_receiver_started(&self, _receiver: &ReceiverInfo) {}
+    /// See [`StreamingEvent::ReceiverError`].
+    fn on_receiver_error(&self, _receiver: &ReceiverInfo) {}
+    /// See [`StreamingEvent::ReceiverStopped`].
+    fn on_receiver_stopped(&self, _receiver: &ReceiverInfo) {}
     /// See [`StreamingEvent::BatchSubmitted`].
     fn on_batch_submitted(&self, _batch: &BatchInfo) {}
     /// See [`StreamingEvent::BatchStarted`].
@@ -114,6 +127,9 @@ impl StreamingEvent {
     pub(crate) fn deliver(&self, listener: &dyn StreamingListener) {
         match self {
             StreamingEvent::StreamingStarted(t) => listener.on_streaming_started(*t),
+            StreamingEvent::ReceiverStarted(r) => listener.on_receiver_started(r),
+            StreamingEvent::ReceiverError(r) => listener.on_receiver_error(r),
+            StreamingEvent::ReceiverStopped(r) => listener.on_receiver_stopped(r),
             StreamingEvent::BatchSubmitted(b) => listener.on_batch_submitted(b),
             StreamingEvent::BatchStarted(b) => listener.on_batch_started(b),
             StreamingEvent::BatchCompleted(b) => listener.on_batch_completed(b),

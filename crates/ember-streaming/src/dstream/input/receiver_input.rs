@@ -70,6 +70,14 @@ impl StreamingContext {
             block_interval,
             max_rate.map(|r| r as u64),
             restart_delay,
+            {
+                let ssc = Arc::downgrade(&self.inner);
+                Box::new(move |event| {
+                    if let Some(ssc) = ssc.upgrade() {
+                        ssc.listeners.post(event);
+                    }
+                })
+            },
         ));
         self.inner.register_receiver(supervisor.clone());
         let op = ReceiverInputDStream {
