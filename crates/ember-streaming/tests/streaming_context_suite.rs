@@ -226,3 +226,49 @@ fn save_as_text_files_writes_a_directory_per_batch_and_replaces_reruns() {
     assert!(std::path::Path::new(&format!("{prefix}-2000.txt/_SUCCESS")).exists());
     assert!(!std::path::Path::new(&format!("{prefix}-1000.txt/part-00009")).exists());
 }
+
+#[test]
+fn slice_returns_remembered_batches_and_refuses_before_start() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let (ssc, clock) = manual_ssc();
+    let (queue, stream) = queue_stream(&ssc);
+    let err = stream.slice(Time::from_millis(0), Time::from_millis(1000)).unwrap_err();
+    assert!(err.to_string().ends_with("has not been initialized"), "{err}");
+    for i in 1..=4 {
+        queue.push(ssc.spark_context().parallelize(vec![i], 1));
+    }
+    stream.foreach_rdd(|_, _| ());
+    ssc.remember(Duration::from_secs(10)).unwrap();
+    ssc.start().unwrap();
+    clock.advance(4000);
+    assert!(ssc.wait_for_batch(Time::from_millis(4000), Duration::from_secs(30)));
+    let sliced = stream.slice(Time::from_millis(2000), Time::from_millis(3500)).unwrap();
+    let contents: Vec<Vec<i32>> = sliced.iter().map(|r| r.collect().unwrap()).collect();
+    assert_eq!(contents, vec![vec![2], vec![3]], "2000 and 3000 (3500 floors to 3000)");
+    ssc.stop(true, false);
+}
+
+#[test]
+fn concurrent_jobs_run_output_operations_side_by_side() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let ctx = Context::new(Conf::empty().master("local[2]").set("spark.streaming.concurrentJobs", "2")).unwrap();
+    let clock = Arc::new(ManualClock::new(0));
+    let ssc = StreamingContext::with_clock(&ctx, Duration::from_secs(1), clock.clone());
+    let (_, stream) = queue_stream(&ssc);
+    let spans = Arc::new(Mutex::new(Vec::new()));
+    for _ in 0..2 {
+        let spans = spans.clone();
+        stream.foreach_rdd(move |_, _| {
+            let start = std::time::Instant::now();
+            std::thread::sleep(Duration::from_millis(300));
+            spans.lock().push((start, std::time::Instant::now()));
+        });
+    }
+    ssc.start().unwrap();
+    clock.advance(1000);
+    assert!(ssc.wait_for_batch(Time::from_millis(1000), Duration::from_secs(30)));
+    ssc.stop(true, false);
+    let spans = spans.lock();
+    assert_eq!(spans.len(), 2);
+    assert!(spans[0].0 < spans[1].1 && spans[1].0 < spans[0].1, "the two jobs overlapped: {spans:?}");
+}

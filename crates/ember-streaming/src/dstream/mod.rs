@@ -194,6 +194,39 @@ impl<T: Data> DStream<T> {
         Ok(rdd)
     }
 
+    /// The RDDs of this stream from `from` to `to`, both included, computing any not yet
+    /// generated (Spark's `slice`). Ends not on this stream's slide are floored onto it.
+    /// Fails if the context has not started ("… has not been initialized").
+    pub fn slice(&self, from: Time, to: Time) -> Result<Vec<Rdd<T>>> {
+        let zero = self
+            .node
+            .state
+            .lock()
+            .zero_time
+            .ok_or_else(|| ember_core::Error::IllegalState(format!("{self:?} has not been initialized")))?;
+        let slide = self.slide_duration();
+        let align = |t: Time| {
+            let aligned = zero
+                + Duration::from_millis(
+                    ((t - zero).as_millis() / slide.as_millis().max(1)) as u64 * slide.as_millis() as u64,
+                );
+            if aligned != t {
+                tracing::warn!(
+                    "{t} is not a multiple of the slide {} ms after {zero}; using {aligned}",
+                    slide.as_millis()
+                );
+            }
+            aligned
+        };
+        let (mut time, end) = (align(from.max(zero)), align(to.max(zero)));
+        let mut rdds = Vec::new();
+        while time <= end {
+            rdds.extend(self.get_or_compute(time)?);
+            time = time + slide;
+        }
+        Ok(rdds)
+    }
+
     /// Persists every RDD of this stream at `level`.
     ///
     /// # Panics
