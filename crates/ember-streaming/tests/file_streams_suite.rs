@@ -1,6 +1,7 @@
 //! File streams (Spark's `InputStreamsSuite` file cases): files moved into the directory while
 //! the stream runs are read once each; files already there, hidden files and appends are not;
-//! a binary file ending in a partial record fails its batch with an error naming the file.
+//! a binary file ending in a partial record, or a file that vanishes before it is read, fails
+//! its batch with an error naming the file, and the stream keeps running.
 
 use ember_core::{Conf, Context};
 use ember_streaming::StreamingContext;
@@ -79,4 +80,32 @@ fn binary_records_and_a_partial_record_error() {
     ssc.stop(true, false);
     assert_eq!(*records.lock(), vec![b"abcd".to_vec(), b"efgh".to_vec()]);
     assert!(err.contains("bad.bin") && err.contains("recordLength: 4"), "{err}");
+}
+
+#[test]
+fn a_file_that_vanishes_before_it_is_read_is_a_reported_error_not_a_crash() {
+    let _turn = ONE_AT_A_TIME.lock();
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("in");
+    std::fs::create_dir(&dir).unwrap();
+    let ssc = ssc();
+    let (d, counts) = (dir.clone(), Arc::new(Mutex::new(Vec::new())));
+    let sink = counts.clone();
+    // The batch selects the file; it disappears before the job reads it.
+    ssc.text_file_stream(&dir).foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
+        if d.join("gone.txt").exists() {
+            std::fs::remove_file(d.join("gone.txt")).unwrap();
+        }
+        sink.lock().push(rdd.count()?);
+        Ok(())
+    });
+    ssc.start().unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    move_in(&dir, "gone.txt", b"never read\n");
+    let err = ssc.await_termination_or_timeout(Duration::from_secs(20)).unwrap_err().to_string();
+    assert!(err.contains("gone.txt") && err.contains("No such file"), "{err}");
+    // The stream is still running: later batches keep completing.
+    let before = counts.lock().len();
+    wait_for("more batches", || counts.lock().len() > before + 2);
+    ssc.stop(true, false);
 }
