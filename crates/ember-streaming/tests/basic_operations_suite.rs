@@ -212,8 +212,16 @@ fn streaming_context_transform() {
     assert_eq!(out, ints(&[1..=12, 101..=112, 201..=212]));
 }
 
-fn join_inputs() -> (Vec<Vec<String>>, Vec<Vec<String>>) {
-    (vec![s(&["a", "b"]), s(&["a", ""]), s(&[""]), vec![]], vec![s(&["a", "b"]), s(&["b", ""]), vec![], s(&[""])])
+/// Spark's join cases: `(word, 1)` against `(word, "x")` over four batches, each batch sorted.
+fn run_join<R: ember_core::Data + Ord>(
+    join: impl FnOnce(DStream<(String, i32)>, DStream<(String, String)>) -> DStream<R>,
+) -> Vec<Vec<R>> {
+    let in1 = vec![s(&["a", "b"]), s(&["a", ""]), s(&[""]), vec![]];
+    let in2 = vec![s(&["a", "b"]), s(&["b", ""]), vec![], s(&[""])];
+    let out = run_operation2(in1, in2, 4, |s1: DStream<String>, s2: DStream<String>| {
+        join(s1.map(|x| (x, 1)), s2.map(|x| (x, "x".to_string())))
+    });
+    sorted(out.unwrap())
 }
 
 #[test]
@@ -238,14 +246,10 @@ fn cogroup() {
 
 #[test]
 fn join() {
-    let (in1, in2) = join_inputs();
-    let out = run_operation2(in1, in2, 4, |s1: DStream<String>, s2: DStream<String>| {
-        s1.map(|x| (x, 1)).join(&s2.map(|x| (x, "x".to_string())))
-    })
-    .unwrap();
+    let out = run_join(|a, b| a.join(&b));
     let x = || "x".to_string();
     assert_eq!(
-        sorted(out),
+        out,
         vec![
             vec![("a".to_string(), (1, x())), ("b".into(), (1, x()))],
             vec![("".to_string(), (1, x()))],
@@ -257,14 +261,10 @@ fn join() {
 
 #[test]
 fn left_outer_join() {
-    let (in1, in2) = join_inputs();
-    let out = run_operation2(in1, in2, 4, |s1: DStream<String>, s2: DStream<String>| {
-        s1.map(|x| (x, 1)).left_outer_join(&s2.map(|x| (x, "x".to_string())))
-    })
-    .unwrap();
+    let out = run_join(|a, b| a.left_outer_join(&b));
     let x = || Some("x".to_string());
     assert_eq!(
-        sorted(out),
+        out,
         vec![
             vec![("a".to_string(), (1, x())), ("b".into(), (1, x()))],
             vec![("".to_string(), (1, x())), ("a".into(), (1, None))],
@@ -276,14 +276,10 @@ fn left_outer_join() {
 
 #[test]
 fn right_outer_join() {
-    let (in1, in2) = join_inputs();
-    let out = run_operation2(in1, in2, 4, |s1: DStream<String>, s2: DStream<String>| {
-        s1.map(|x| (x, 1)).right_outer_join(&s2.map(|x| (x, "x".to_string())))
-    })
-    .unwrap();
+    let out = run_join(|a, b| a.right_outer_join(&b));
     let x = || "x".to_string();
     assert_eq!(
-        sorted(out),
+        out,
         vec![
             vec![("a".to_string(), (Some(1), x())), ("b".into(), (Some(1), x()))],
             vec![("".to_string(), (Some(1), x())), ("b".into(), (None, x()))],
@@ -295,14 +291,10 @@ fn right_outer_join() {
 
 #[test]
 fn full_outer_join() {
-    let (in1, in2) = join_inputs();
-    let out = run_operation2(in1, in2, 4, |s1: DStream<String>, s2: DStream<String>| {
-        s1.map(|x| (x, 1)).full_outer_join(&s2.map(|x| (x, "x".to_string())))
-    })
-    .unwrap();
+    let out = run_join(|a, b| a.full_outer_join(&b));
     let x = || Some("x".to_string());
     assert_eq!(
-        sorted(out),
+        out,
         vec![
             vec![("a".to_string(), (Some(1), x())), ("b".into(), (Some(1), x()))],
             vec![("".to_string(), (Some(1), x())), ("a".into(), (Some(1), None)), ("b".into(), (None, x()))],
