@@ -220,9 +220,8 @@ impl StreamingContext {
         let remember = *self.inner.remember.lock();
         for output in &outputs {
             output.initialize(zero);
-            if let Some(d) = remember {
-                output.remember(d);
-            }
+            // Always: windows extend their parents' remember durations from here.
+            output.remember(remember.unwrap_or(Duration::ZERO));
         }
         let threads = self.inner.ctx.conf().get_usize("spark.streaming.concurrentJobs")?;
         let scheduler = Arc::new(JobScheduler::start(threads, job_scheduler_callbacks(Arc::downgrade(&self.inner)))?);

@@ -66,6 +66,22 @@ type Output<U> = Arc<Mutex<Vec<Vec<U>>>>;
 /// test threads take turns.
 static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// A turn to run a `StreamingContext`, shared with the harness: hold it in tests that build
+/// their own context so they never overlap a harness run (only one context may be active).
+pub struct ContextTurn {
+    _guard: parking_lot::MutexGuard<'static, ()>,
+}
+
+/// Waits for the turn to run a streaming context (see [`ContextTurn`]).
+///
+/// ```
+/// let _turn = ember_streaming::testing::context_turn();
+/// // build, start and stop a StreamingContext here
+/// ```
+pub fn context_turn() -> ContextTurn {
+    ContextTurn { _guard: ONE_RUN_AT_A_TIME.lock() }
+}
+
 impl Harness {
     /// Spark's `TestSuiteBase` defaults: 1 s batches, input in 2 partitions, `local[2]`.
     pub fn new() -> Self {
@@ -120,7 +136,7 @@ impl Harness {
         num_batches: usize,
         build: impl FnOnce(&StreamingContext) -> DStream<U>,
     ) -> Result<Vec<Vec<U>>> {
-        let _turn = ONE_RUN_AT_A_TIME.lock();
+        let _turn = context_turn();
         let ctx = Context::new(Conf::empty().master(&self.master))?;
         let clock = Arc::new(ManualClock::new(0));
         let ssc = StreamingContext::with_clock(&ctx, self.batch, clock.clone());

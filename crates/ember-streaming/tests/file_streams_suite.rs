@@ -4,13 +4,12 @@
 //! its batch with an error naming the file, and the stream keeps running.
 
 use ember_core::{Conf, Context};
+use ember_streaming::testing::context_turn;
 use ember_streaming::StreamingContext;
 use parking_lot::Mutex;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn ssc() -> StreamingContext {
     StreamingContext::new(&Context::new(Conf::empty().master("local[2]")).unwrap(), Duration::from_millis(100))
@@ -33,7 +32,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn text_files_moved_in_while_running_are_read_once() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("in");
     std::fs::create_dir(&dir).unwrap();
@@ -60,7 +59,7 @@ fn text_files_moved_in_while_running_are_read_once() {
 
 #[test]
 fn binary_records_and_a_partial_record_error() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("in");
     std::fs::create_dir(&dir).unwrap();
@@ -84,7 +83,7 @@ fn binary_records_and_a_partial_record_error() {
 
 #[test]
 fn a_file_that_vanishes_before_it_is_read_is_a_reported_error_not_a_crash() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("in");
     std::fs::create_dir(&dir).unwrap();

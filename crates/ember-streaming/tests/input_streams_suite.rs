@@ -6,14 +6,13 @@
 use ember_core::{Conf, Context};
 use ember_streaming::receiver::{Receiver, ReceiverContext, ReceiverInfo};
 use ember_streaming::scheduler::listener::StreamingListener;
+use ember_streaming::testing::context_turn;
 use ember_streaming::StreamingContext;
 use parking_lot::Mutex;
 use std::io::Write;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn ssc(master: &str) -> StreamingContext {
     let conf = Conf::empty()
@@ -57,7 +56,7 @@ fn serve(listener: TcpListener, connections: Vec<Vec<&'static [u8]>>) -> std::th
 
 #[test]
 fn socket_text_stream_receives_every_line() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = serve(listener, vec![vec![b"hello world\n", b"one\r\ntwo\n", b"last line without newline"]]);
@@ -72,7 +71,7 @@ fn socket_text_stream_receives_every_line() {
 
 #[test]
 fn server_that_drops_and_returns_is_reconnected_without_losing_data() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = serve(listener, vec![vec![b"a\nb\nc\n"], vec![b"d\ne\n"], vec![b"f\n"]]);
@@ -91,7 +90,7 @@ fn server_that_drops_and_returns_is_reconnected_without_losing_data() {
 
 #[test]
 fn refused_connection_is_retried_until_the_server_appears() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     // Reserve a port, then close it so the first attempts are refused.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let ssc = ssc("local[2]");
@@ -109,7 +108,7 @@ fn refused_connection_is_retried_until_the_server_appears() {
 
 #[test]
 fn undecodable_lines_are_counted_and_skipped() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = serve(listener, vec![vec![b"good\n", b"bad \xff\xfe\n", b"also good\n"]]);
@@ -162,7 +161,7 @@ impl StreamingListener for ReceiverEvents {
 
 #[test]
 fn panicking_receiver_is_reported_and_restarted_and_local_1_is_enough() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let starts = Arc::new(Mutex::new(0));
     let ssc = ssc("local[1]");
     let events = Arc::new(ReceiverEvents::default());
@@ -187,7 +186,7 @@ fn panicking_receiver_is_reported_and_restarted_and_local_1_is_enough() {
 
 #[test]
 fn graceful_stop_processes_every_received_record() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let lines: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
@@ -211,7 +210,7 @@ fn graceful_stop_processes_every_received_record() {
 
 #[test]
 fn zero_block_interval_is_refused_at_start() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let conf = Conf::empty().master("local[2]").set("spark.streaming.blockInterval", "0ms");
     let ssc = StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100));
     ssc.socket_text_stream("127.0.0.1", 9).foreach_rdd(|_, _| ());

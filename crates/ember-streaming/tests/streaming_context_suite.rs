@@ -2,14 +2,12 @@
 //! Ember's bounded-memory guarantee for a stream that runs for thousands of batches.
 
 use ember_core::{Conf, Context, Error};
+use ember_streaming::testing::context_turn;
 use ember_streaming::util::clock::ManualClock;
 use ember_streaming::{DStream, RddQueue, StreamingContext, StreamingContextState, Time};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// One active context per process: tests that start one take turns.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn manual_ssc() -> (StreamingContext, Arc<ManualClock>) {
     let ctx = Context::new(Conf::empty().master("local[2]")).unwrap();
@@ -25,7 +23,7 @@ fn queue_stream(ssc: &StreamingContext) -> (RddQueue<i32>, DStream<i32>) {
 
 #[test]
 fn start_without_output_operations_fails_and_stops() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (ssc, _) = manual_ssc();
     let _ = queue_stream(&ssc);
     let err = ssc.start().unwrap_err();
@@ -37,7 +35,7 @@ fn start_without_output_operations_fails_and_stops() {
 
 #[test]
 fn state_transitions_and_harmless_repeats() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (ssc, _) = manual_ssc();
     let (_, stream) = queue_stream(&ssc);
     stream.foreach_rdd(|_, _| ());
@@ -56,7 +54,7 @@ fn state_transitions_and_harmless_repeats() {
 
 #[test]
 fn only_one_active_context() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (first, _) = manual_ssc();
     queue_stream(&first).1.foreach_rdd(|_, _| ());
     first.start().unwrap();
@@ -71,7 +69,7 @@ fn only_one_active_context() {
 
 #[test]
 fn adding_streams_after_start_panics_with_sparks_message() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (ssc, _) = manual_ssc();
     let (_, stream) = queue_stream(&ssc);
     stream.foreach_rdd(|_, _| ());
@@ -95,7 +93,7 @@ fn remember_may_be_set_once() {
 
 #[test]
 fn batch_times_are_multiples_of_the_interval_starting_at_the_next_one() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let ctx = Context::new(Conf::empty().master("local[2]")).unwrap();
     let clock = Arc::new(ManualClock::new(2_300));
     let ssc = StreamingContext::with_clock(&ctx, Duration::from_millis(500), clock.clone());
@@ -111,7 +109,7 @@ fn batch_times_are_multiples_of_the_interval_starting_at_the_next_one() {
 
 #[test]
 fn a_panicking_output_operation_is_reported_to_await_termination() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (ssc, clock) = manual_ssc();
     let (queue, stream) = queue_stream(&ssc);
     queue.push(ssc.spark_context().parallelize(vec![1, 2, 3], 2));
@@ -131,7 +129,7 @@ fn a_panicking_output_operation_is_reported_to_await_termination() {
 
 #[test]
 fn a_failing_task_error_carries_the_job_failure() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let ctx = Context::new(Conf::empty().master("local[2,1]")).unwrap();
     let clock = Arc::new(ManualClock::new(0));
     let ssc = StreamingContext::with_clock(&ctx, Duration::from_secs(1), clock.clone());
@@ -148,7 +146,7 @@ fn a_failing_task_error_carries_the_job_failure() {
 
 #[test]
 fn graceful_stop_processes_every_generated_batch() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (ssc, clock) = manual_ssc();
     let (queue, stream) = queue_stream(&ssc);
     for i in 0..5 {
@@ -173,7 +171,7 @@ fn graceful_stop_processes_every_generated_batch() {
 /// Issue 3: "5,000 batches leave the per-DStream maps and the block store at a constant size".
 #[test]
 fn thousands_of_batches_keep_metadata_and_blocks_bounded() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (ssc, clock) = manual_ssc();
     let (queue, stream) = queue_stream(&ssc);
     let words = stream.map(|x| (x % 7, 1u64)).reduce_by_key(|a, b| a + b).cache();
@@ -202,7 +200,7 @@ fn thousands_of_batches_keep_metadata_and_blocks_bounded() {
 
 #[test]
 fn save_as_text_files_writes_a_directory_per_batch_and_replaces_reruns() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("counts").display().to_string();
     // A stale directory for batch 1000 (as after a crash) must be replaced, not merged.
@@ -229,7 +227,7 @@ fn save_as_text_files_writes_a_directory_per_batch_and_replaces_reruns() {
 
 #[test]
 fn slice_returns_remembered_batches_and_refuses_before_start() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let (ssc, clock) = manual_ssc();
     let (queue, stream) = queue_stream(&ssc);
     let err = stream.slice(Time::from_millis(0), Time::from_millis(1000)).unwrap_err();
@@ -250,7 +248,7 @@ fn slice_returns_remembered_batches_and_refuses_before_start() {
 
 #[test]
 fn concurrent_jobs_run_output_operations_side_by_side() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let ctx = Context::new(Conf::empty().master("local[2]").set("spark.streaming.concurrentJobs", "2")).unwrap();
     let clock = Arc::new(ManualClock::new(0));
     let ssc = StreamingContext::with_clock(&ctx, Duration::from_secs(1), clock.clone());

@@ -3,14 +3,13 @@
 
 use ember_core::{Conf, Context};
 use ember_streaming::scheduler::listener::{BatchInfo, OutputOperationInfo, StreamingListener};
+use ember_streaming::testing::context_turn;
 use ember_streaming::util::clock::ManualClock;
 use ember_streaming::{RddQueue, StreamingContext, Time};
 use parking_lot::Mutex;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 #[derive(Debug, Clone)]
 enum Seen {
@@ -48,7 +47,7 @@ impl StreamingListener for Recorder {
 
 #[test]
 fn batch_and_output_operation_events_in_order_with_sparks_delays() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let ctx = Context::new(Conf::empty().master("local[2]")).unwrap();
     let clock = Arc::new(ManualClock::new(0));
     let ssc = StreamingContext::with_clock(&ctx, Duration::from_secs(1), clock.clone());
@@ -110,7 +109,7 @@ fn batch_and_output_operation_events_in_order_with_sparks_delays() {
 
 #[test]
 fn receiver_batches_count_their_records_per_input_stream() {
-    let _turn = ONE_AT_A_TIME.lock();
+    let _turn = context_turn();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {

@@ -11,6 +11,7 @@ mod print;
 mod save;
 mod transformed;
 mod union;
+mod windowed;
 
 pub use for_each::JobResult;
 pub(crate) use for_each::OutputOp;
@@ -32,6 +33,10 @@ pub(crate) trait DStreamOp<T: Data>: Send + Sync + 'static {
     /// The RDD for `time` (a valid time), or `None` if this stream has none then.
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>>;
     fn name(&self) -> &'static str;
+    /// How much longer than this stream its parents must remember (a window's length).
+    fn parent_remember_extra(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// A DStream with its record type erased, for the graph.
@@ -107,7 +112,7 @@ impl<T: Data> AnyDStream for DStreamNode<T> {
             state.remember
         };
         for parent in self.op.dependencies() {
-            parent.remember(remember);
+            parent.remember(remember + self.op.parent_remember_extra());
         }
     }
     fn clear_metadata(&self, time: Time) {
