@@ -223,6 +223,10 @@ impl StreamingContext {
             // Always: windows extend their parents' remember durations from here.
             output.remember(remember.unwrap_or(Duration::ZERO));
         }
+        if let Err(e) = self.validate_streams() {
+            self.inner.status.lock().state = StreamingContextState::Stopped;
+            return Err(e);
+        }
         let threads = self.inner.ctx.conf().get_usize("spark.streaming.concurrentJobs")?;
         let scheduler = Arc::new(JobScheduler::start(threads, job_scheduler_callbacks(Arc::downgrade(&self.inner)))?);
         *self.inner.scheduler.lock() = Some(scheduler.clone());
@@ -250,6 +254,12 @@ impl StreamingContext {
             return Err(Error::IllegalArgument("No output operations registered, so nothing to execute".into()));
         }
         Ok(())
+    }
+
+    /// Checkpoint intervals and directory of every stream (after `initialize` set defaults).
+    fn validate_streams(&self) -> Result<()> {
+        let dir_set = self.inner.ctx.checkpoint_dir().is_some();
+        self.inner.outputs.lock().iter().try_for_each(|o| o.validate_at_start(dir_set))
     }
 
     /// Stops the streams (and the engine context if `stop_context`). Graceful: every batch

@@ -140,6 +140,11 @@ impl Harness {
         let ctx = Context::new(Conf::empty().master(&self.master))?;
         let clock = Arc::new(ManualClock::new(0));
         let ssc = StreamingContext::with_clock(&ctx, self.batch, clock.clone());
+        // A temp checkpoint directory, as Spark's TestSuiteBase, for stateful operations.
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let checkpoint_dir = std::env::temp_dir().join(format!("ember-harness-{}-{run}", std::process::id()));
+        ssc.checkpoint(&checkpoint_dir)?;
         let output: Output<U> = Arc::default();
         let sink = output.clone();
         build(&ssc).foreach_rdd(move |rdd, _| -> Result<()> {
@@ -164,6 +169,7 @@ impl Harness {
             outcome = ssc.await_termination_or_timeout(Duration::ZERO).map(|_| ());
         }
         ssc.stop(true, false);
+        let _ = std::fs::remove_dir_all(&checkpoint_dir);
         outcome?;
         let result = std::mem::take(&mut *output.lock());
         Ok(result)

@@ -53,6 +53,9 @@ impl<T: Data> AnyDStream for ForEachDStream<T> {
     fn generated_count(&self) -> usize {
         self.parent.node.generated_count()
     }
+    fn validate_at_start(&self, checkpoint_dir_set: bool) -> Result<()> {
+        self.parent.node.validate_at_start(checkpoint_dir_set)
+    }
 }
 
 impl<T: Data> OutputOp for ForEachDStream<T> {

@@ -9,6 +9,7 @@ pub(crate) mod input;
 mod pair;
 mod print;
 mod save;
+mod state;
 mod transformed;
 mod union;
 mod windowed;
@@ -37,6 +38,10 @@ pub(crate) trait DStreamOp<T: Data>: Send + Sync + 'static {
     fn parent_remember_extra(&self) -> Duration {
         Duration::ZERO
     }
+    /// Whether this stream must checkpoint its RDDs (state that would grow lineage forever).
+    fn must_checkpoint(&self) -> bool {
+        false
+    }
 }
 
 /// A DStream with its record type erased, for the graph.
@@ -49,12 +54,15 @@ pub(crate) trait AnyDStream: Send + Sync {
     fn clear_metadata(&self, time: Time);
     /// How many generated RDDs are held (bounded-memory tests).
     fn generated_count(&self) -> usize;
+    /// Spark's `validateAtStart`: checkpoint intervals and directory, here and in parents.
+    fn validate_at_start(&self, checkpoint_dir_set: bool) -> Result<()>;
 }
 
 struct NodeState {
     zero_time: Option<Time>,
     remember: Duration,
     storage: StorageLevel,
+    checkpoint_interval: Option<Duration>,
 }
 
 pub(crate) struct DStreamNode<T: Data> {
@@ -99,7 +107,17 @@ impl<T: Data> AnyDStream for DStreamNode<T> {
                 return;
             }
             state.zero_time = Some(zero_time);
-            state.remember = state.remember.max(self.op.slide_duration());
+            let slide = self.op.slide_duration();
+            if self.op.must_checkpoint() && state.checkpoint_interval.is_none() {
+                // Spark's default: the smallest multiple of the slide of at least 10 s.
+                let slide_ms = slide.as_millis().max(1) as u64;
+                state.checkpoint_interval = Some(Duration::from_millis(10_000u64.div_ceil(slide_ms) * slide_ms));
+            }
+            let min_remember = match state.checkpoint_interval {
+                Some(interval) if slide <= interval => interval * 2,
+                _ => slide,
+            };
+            state.remember = state.remember.max(min_remember);
         }
         for parent in self.op.dependencies() {
             parent.initialize(zero_time);
@@ -131,6 +149,27 @@ impl<T: Data> AnyDStream for DStreamNode<T> {
     fn generated_count(&self) -> usize {
         self.generated.lock().len()
     }
+    fn validate_at_start(&self, checkpoint_dir_set: bool) -> Result<()> {
+        let interval = self.state.lock().checkpoint_interval;
+        if let Some(interval) = interval {
+            if !checkpoint_dir_set {
+                return Err(ember_core::Error::IllegalArgument(
+                    "The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint().".into(),
+                ));
+            }
+            let slide = self.op.slide_duration();
+            if interval < slide || !interval.as_millis().is_multiple_of(slide.as_millis().max(1)) {
+                return Err(ember_core::Error::IllegalArgument(format!(
+                    "The checkpoint interval for {} has been set to {} ms which is not a multiple of its slide time ({} ms). Please set it to a multiple of {} ms.",
+                    self.op.name(),
+                    interval.as_millis(),
+                    slide.as_millis(),
+                    slide.as_millis()
+                )));
+            }
+        }
+        self.op.dependencies().iter().try_for_each(|p| p.validate_at_start(checkpoint_dir_set))
+    }
 }
 
 impl<T: Data> DStream<T> {
@@ -141,7 +180,12 @@ impl<T: Data> DStream<T> {
             ssc: Arc::downgrade(&ssc.inner),
             op: Box::new(op),
             generated: Mutex::new(BTreeMap::new()),
-            state: Mutex::new(NodeState { zero_time: None, remember: Duration::ZERO, storage: StorageLevel::NONE }),
+            state: Mutex::new(NodeState {
+                zero_time: None,
+                remember: Duration::ZERO,
+                storage: StorageLevel::NONE,
+                checkpoint_interval: None,
+            }),
         });
         DStream { node }
     }
@@ -190,9 +234,18 @@ impl<T: Data> DStream<T> {
         }
         let rdd = self.node.op.compute(time)?;
         if let Some(rdd) = &rdd {
-            let level = self.node.state.lock().storage;
+            let (level, interval, zero) = {
+                let s = self.node.state.lock();
+                (s.storage, s.checkpoint_interval, s.zero_time)
+            };
             if level != StorageLevel::NONE {
                 rdd.persist(level);
+            }
+            // Written after the batch's job computes it, which cuts the lineage there.
+            if let (Some(interval), Some(zero)) = (interval, zero) {
+                if (time - zero).as_millis().is_multiple_of(interval.as_millis().max(1)) {
+                    rdd.checkpoint()?;
+                }
             }
             self.node.generated.lock().insert(time, rdd.clone());
         }
@@ -243,6 +296,24 @@ impl<T: Data> DStream<T> {
             panic!("Cannot change storage level of a DStream after streaming context has started");
         }
         self.node.state.lock().storage = level;
+        self.clone()
+    }
+
+    /// Checkpoints this stream's RDD every `interval` (a multiple of its slide), cutting the
+    /// lineage; needs `StreamingContext::checkpoint(dir)`. Also persists it (serialized).
+    ///
+    /// # Panics
+    ///
+    /// After the context started: "Cannot change checkpoint interval of a DStream after
+    /// streaming context has started" (as Spark).
+    pub fn checkpoint(&self, interval: Duration) -> DStream<T> {
+        if self.context().state() != crate::StreamingContextState::Initialized {
+            panic!("Cannot change checkpoint interval of a DStream after streaming context has started");
+        }
+        if self.storage_level() == StorageLevel::NONE {
+            self.persist(StorageLevel::MEMORY_ONLY_SER);
+        }
+        self.node.state.lock().checkpoint_interval = Some(interval);
         self.clone()
     }
 
