@@ -130,3 +130,75 @@ fn window_parents_remember_exactly_their_window() {
     assert!(windowed.generated_rdd_count() <= 2);
     ssc.stop(true, false);
 }
+
+fn counted_pairs() -> Vec<Vec<(String, i32)>> {
+    pairs(&[&[("a", 1)], &[("b", 1), ("b", 1)], &[("a", 1), ("b", 1)], &[("a", 1)], &[], &[]])
+}
+
+#[test]
+fn reduce_by_key_and_window_with_inverse_keeps_keys_at_zero() {
+    let out = run_operation(counted_pairs(), 6, |d: DStream<(String, i32)>| {
+        d.reduce_by_key_and_window_inv(|a, b| a + b, |a, b| a - b, S(2), S(1))
+    })
+    .unwrap();
+    assert_eq!(
+        sorted(out),
+        pairs(&[
+            &[("a", 1)],
+            &[("a", 1), ("b", 2)],
+            &[("a", 1), ("b", 3)],
+            &[("a", 2), ("b", 1)],
+            &[("a", 1), ("b", 0)],
+            &[("a", 0), ("b", 0)],
+        ])
+    );
+}
+
+#[test]
+fn reduce_by_key_and_window_with_inverse_and_filter_drops_zeros() {
+    let out = run_operation(counted_pairs(), 6, |d: DStream<(String, i32)>| {
+        d.reduce_by_key_and_window_inv_filter(|a, b| a + b, |a, b| a - b, S(2), S(1), |(_, v)| *v != 0)
+    })
+    .unwrap();
+    assert_eq!(
+        sorted(out),
+        pairs(&[&[("a", 1)], &[("a", 1), ("b", 2)], &[("a", 1), ("b", 3)], &[("a", 2), ("b", 1)], &[("a", 1)], &[]])
+    );
+}
+
+#[test]
+fn incremental_window_equals_the_naive_one_over_many_batches() {
+    let input: Vec<Vec<(String, i32)>> =
+        (0..20).map(|i| (0..(i % 4)).map(|j| (format!("k{}", (i + j) % 3), j + 1)).collect()).collect();
+    let naive = run_operation(input.clone(), 20, |d: DStream<(String, i32)>| {
+        d.reduce_by_key_and_window(|a, b| a + b, S(3), S(1))
+    })
+    .unwrap();
+    let incremental = run_operation(input, 20, |d: DStream<(String, i32)>| {
+        d.reduce_by_key_and_window_inv_filter(|a, b| a + b, |a, b| a - b, S(3), S(1), |(_, v)| *v != 0)
+    })
+    .unwrap();
+    assert_eq!(sorted(naive), sorted(incremental));
+}
+
+#[test]
+fn count_by_window_and_count_by_value_and_window() {
+    let input = vec![vec![1], vec![2, 3], vec![], vec![4], vec![], vec![]];
+    let out = run_operation(input.clone(), 6, |d| d.count_by_window(S(2), S(1))).unwrap();
+    assert_eq!(out, vec![vec![1], vec![3], vec![2], vec![1], vec![1], vec![0]]);
+    let values = vec![vec![1, 1], vec![1, 2], vec![2], vec![], vec![]];
+    let out = run_operation(values, 5, |d| d.count_by_value_and_window(S(2), S(1))).unwrap();
+    assert_eq!(sorted(out), vec![vec![(1, 2)], vec![(1, 3), (2, 1)], vec![(1, 1), (2, 2)], vec![(2, 1)], vec![]]);
+}
+
+#[test]
+fn inverse_window_not_a_multiple_is_refused_with_sparks_message() {
+    let err = run_operation(singles(1), 1, |d| {
+        d.reduce_by_window_inv(|a, b| a + b, |a, b| a - b, Duration::from_millis(2500), S(1))
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "requirement failed: The window duration of ReducedWindowedDStream (2500 ms) must be multiple of the slide duration of parent DStream (1000 ms)"
+    );
+}

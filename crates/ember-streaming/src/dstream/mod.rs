@@ -8,6 +8,7 @@ mod for_each;
 pub(crate) mod input;
 mod pair;
 mod print;
+mod reduced_windowed;
 mod save;
 mod state;
 mod transformed;
