@@ -1,21 +1,14 @@
 //! Ported from Spark's `streaming/.../BasicOperationsSuite.scala`, through the public harness.
 //! Cases Spark runs with `useSet = true` compare each batch as a sorted list here.
 
+mod common;
+use common::sorted;
+
 use ember_streaming::testing::{run_operation, run_operation2, Harness};
 use ember_streaming::DStream;
 
 fn s(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
-}
-
-fn sorted<T: Ord>(batches: Vec<Vec<T>>) -> Vec<Vec<T>> {
-    batches
-        .into_iter()
-        .map(|mut b| {
-            b.sort();
-            b
-        })
-        .collect()
 }
 
 fn ints(ranges: &[std::ops::RangeInclusive<i32>]) -> Vec<Vec<i32>> {

@@ -1,6 +1,9 @@
 //! Ported from the `updateStateByKey` cases of Spark's `BasicOperationsSuite`, plus the
 //! checkpoint requirement and bounded lineage of a long-running state stream.
 
+mod common;
+use common::sorted;
+
 use ember_core::{Conf, Context};
 use ember_streaming::testing::{context_turn, run_operation};
 use ember_streaming::util::clock::ManualClock;
@@ -17,14 +20,9 @@ fn expect<S: Clone>(batches: &[&[(&str, S)]]) -> Vec<Vec<(String, S)>> {
     batches.iter().map(|b| b.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()).collect()
 }
 
-fn sorted<T: Ord>(batches: Vec<Vec<T>>) -> Vec<Vec<T>> {
-    batches
-        .into_iter()
-        .map(|mut b| {
-            b.sort();
-            b
-        })
-        .collect()
+/// Spark's update function in these cases: the running sum of a key's values.
+fn sum_update(values: &[i32], state: Option<i32>) -> Option<i32> {
+    Some(values.iter().sum::<i32>() + state.unwrap_or(0))
 }
 
 fn input() -> Vec<Vec<String>> {
@@ -33,11 +31,8 @@ fn input() -> Vec<Vec<String>> {
 
 #[test]
 fn update_state_by_key() {
-    let out = run_operation(input(), 6, |s: DStream<String>| {
-        s.map(|x| (x, 1))
-            .update_state_by_key(|vs: &[i32], state: Option<i32>| Some(vs.iter().sum::<i32>() + state.unwrap_or(0)))
-    })
-    .unwrap();
+    let out =
+        run_operation(input(), 6, |s: DStream<String>| s.map(|x| (x, 1)).update_state_by_key(sum_update)).unwrap();
     assert_eq!(
         sorted(out),
         expect(&[
@@ -55,10 +50,7 @@ fn update_state_by_key() {
 fn update_state_by_key_with_initial_value_rdd() {
     let out = run_operation(input(), 6, |s: DStream<String>| {
         let initial = s.context().spark_context().parallelize(vec![("a".to_string(), 1), ("c".to_string(), 2)], 2);
-        s.map(|x| (x, 1)).update_state_by_key_with_initial(
-            |vs: &[i32], state: Option<i32>| Some(vs.iter().sum::<i32>() + state.unwrap_or(0)),
-            initial,
-        )
+        s.map(|x| (x, 1)).update_state_by_key_with_initial(sum_update, initial)
     })
     .unwrap();
     assert_eq!(

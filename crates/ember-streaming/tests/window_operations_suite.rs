@@ -1,6 +1,9 @@
 //! Ported from Spark's `WindowOperationsSuite` (the cases without inverse reduce or state):
 //! window shapes, windowed reductions, invalid durations, and remember durations.
 
+mod common;
+use common::sorted;
+
 use ember_core::{Conf, Context};
 use ember_streaming::testing::run_operation;
 use ember_streaming::util::clock::ManualClock;
@@ -54,16 +57,6 @@ fn reduce_by_window() {
 
 fn pairs(batches: &[&[(&str, i32)]]) -> Vec<Vec<(String, i32)>> {
     batches.iter().map(|b| b.iter().map(|(k, v)| (k.to_string(), *v)).collect()).collect()
-}
-
-fn sorted<T: Ord>(batches: Vec<Vec<T>>) -> Vec<Vec<T>> {
-    batches
-        .into_iter()
-        .map(|mut b| {
-            b.sort();
-            b
-        })
-        .collect()
 }
 
 #[test]

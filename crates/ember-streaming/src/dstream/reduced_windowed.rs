@@ -4,6 +4,7 @@
 //! to the zero of the inverse stays in the window unless a filter removes it. It must
 //! checkpoint, since each window depends on the one before.
 
+use super::windowed::check_window_durations;
 use super::{AnyDStream, DStream, DStreamNode, DStreamOp};
 use crate::Time;
 use ember_core::{Data, Error, Key, Rdd, Result, StorageLevel};
@@ -159,16 +160,7 @@ impl<K: Key, V: Data> DStream<(K, V)> {
         filter: Option<FilterFn<K, V>>,
     ) -> DStream<(K, V)> {
         let ssc = self.context();
-        let parent_slide = self.slide_duration();
-        for (what, d) in [("window", window), ("slide", slide)] {
-            if d.is_zero() || !d.as_millis().is_multiple_of(parent_slide.as_millis().max(1)) {
-                ssc.inner.config_error(Error::IllegalArgument(format!(
-                    "The {what} duration of ReducedWindowedDStream ({} ms) must be multiple of the slide duration of parent DStream ({} ms)",
-                    d.as_millis(),
-                    parent_slide.as_millis()
-                )));
-            }
-        }
+        check_window_durations(self, "ReducedWindowedDStream", "multiple of", window, slide);
         let r = reduce.clone();
         let reduced =
             self.reduce_by_key_with_partitions(move |a, b| r(a, b), partitions).persist(StorageLevel::MEMORY_ONLY_SER);

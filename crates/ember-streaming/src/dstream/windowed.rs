@@ -35,8 +35,25 @@ impl<T: Data> DStreamOp<T> for WindowedDStream<T> {
     }
 }
 
-fn ms(d: Duration) -> u128 {
-    d.as_millis()
+/// Spark's check that a window and its slide are multiples of the parent's slide, reported by
+/// `start()`. `class` and `multiple` carry Spark's exact wording, which differs between
+/// `WindowedDStream` ("a multiple of") and `ReducedWindowedDStream` ("multiple of").
+pub(crate) fn check_window_durations<T: Data>(
+    parent: &DStream<T>,
+    class: &str,
+    multiple: &str,
+    window: Duration,
+    slide: Duration,
+) {
+    let parent_ms = parent.slide_duration().as_millis();
+    for (what, d) in [("window", window), ("slide", slide)] {
+        if d.is_zero() || !d.as_millis().is_multiple_of(parent_ms.max(1)) {
+            parent.context().inner.config_error(Error::IllegalArgument(format!(
+                "The {what} duration of {class} ({} ms) must be {multiple} the slide duration of parent DStream ({parent_ms} ms)",
+                d.as_millis()
+            )));
+        }
+    }
 }
 
 impl<T: Data> DStream<T> {
@@ -54,17 +71,8 @@ impl<T: Data> DStream<T> {
     /// assert_eq!(out, vec![vec![1], vec![1, 2], vec![2, 3]]);
     /// ```
     pub fn window(&self, window: Duration, slide: Duration) -> DStream<T> {
-        let parent_slide = self.slide_duration();
         let ssc = self.context();
-        for (what, d) in [("window", window), ("slide", slide)] {
-            if d.is_zero() || !ms(d).is_multiple_of(ms(parent_slide).max(1)) {
-                ssc.inner.config_error(Error::IllegalArgument(format!(
-                    "The {what} duration of windowed DStream ({} ms) must be a multiple of the slide duration of parent DStream ({} ms)",
-                    ms(d),
-                    ms(parent_slide)
-                )));
-            }
-        }
+        check_window_durations(self, "windowed DStream", "a multiple of", window, slide);
         // Each parent RDD is read by several windows: keep it (serialized, as Spark does).
         if self.storage_level() == StorageLevel::NONE {
             self.persist(StorageLevel::MEMORY_ONLY_SER);
