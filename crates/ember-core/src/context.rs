@@ -5,7 +5,7 @@ use crate::conf::Master;
 use crate::scheduler::listener::{ListenerBus, SparkListener};
 use crate::scheduler::{dag_hooks, Executor};
 use crate::shuffle::ShuffleManager;
-use crate::storage::{BlockManager, BlockManagerStats};
+use crate::storage::{BlockManager, BlockManagerStats, MemoryClaim};
 use crate::{Conf, Error, Result};
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
@@ -165,6 +165,11 @@ impl Context {
     /// Block store counters (cache hits, evictions, memory in use).
     pub fn block_manager_stats(&self) -> BlockManagerStats {
         self.inner.blocks.stats()
+    }
+
+    /// A new, empty claim on the memory budget for state held outside the block store.
+    pub fn claim_memory(&self) -> MemoryClaim {
+        MemoryClaim::new(self.clone())
     }
 
     /// Shuffles whose outputs are still held (their RDDs are alive).

@@ -47,4 +47,4 @@ pub use partitioner::{HashPartitioner, Partitioner, RangePartitioner};
 pub use rdd::{PartitionIter, Rdd};
 pub use scheduler::listener;
 pub use scheduler::TaskContext;
-pub use storage::{BlockManagerStats, StorageLevel};
+pub use storage::{BlockManagerStats, MemoryClaim, StorageLevel};

@@ -22,12 +22,17 @@
 
 mod context;
 pub mod dstream;
+mod rdd;
 pub mod receiver;
 pub mod scheduler;
+mod state;
+mod state_spec;
 pub mod testing;
 mod time;
 pub mod util;
 
 pub use context::{StreamingContext, StreamingContextState};
-pub use dstream::{DStream, JobResult, RddQueue, SparkDisplay};
+pub use dstream::{DStream, JobResult, MapWithStateDStream, RddQueue, SparkDisplay};
+pub use state::State;
+pub use state_spec::StateSpec;
 pub use time::Time;

@@ -25,5 +25,5 @@ pub use ember_streaming as streaming;
 /// The names most programs use.
 pub mod prelude {
     pub use ember_core::{Conf, Context, Data, Rdd, StorageLevel};
-    pub use ember_streaming::{DStream, StreamingContext, Time};
+    pub use ember_streaming::{DStream, State, StateSpec, StreamingContext, Time};
 }

@@ -19,6 +19,7 @@ mod parallel_collection;
 pub(crate) mod shuffled;
 pub(crate) mod text_file;
 mod union;
+mod zipped_partitions;
 mod zipped_with_index;
 
 pub use self::parallel_collection::ParallelCollectionRdd;

@@ -66,6 +66,9 @@ struct State {
     tick: u64,
     storage_used: u64,
     execution_used: u64,
+    /// Memory claimed outside blocks, by claim id ([`MemoryClaim`](super::MemoryClaim)).
+    claims: HashMap<u64, u64>,
+    claimed: u64,
 }
 
 /// Counters describing the block store, for tests, the UI and benchmarks.
@@ -85,6 +88,8 @@ pub struct BlockManagerStats {
     pub storage_memory: u64,
     /// Bytes held by shuffle map outputs and in-flight aggregation.
     pub execution_memory: u64,
+    /// Bytes of long-lived state held outside blocks (a stream's keyed state), as claimed.
+    pub state_memory: u64,
     /// The budget both share (`spark.driver.memory` × `spark.memory.fraction`).
     pub budget: u64,
 }
@@ -122,6 +127,7 @@ impl BlockManager {
             disk_blocks: s.entries.values().filter(|e| matches!(e.stored, Stored::Disk(_))).count() as u64,
             storage_memory: s.storage_used,
             execution_memory: s.execution_used,
+            state_memory: s.claimed,
             budget: self.budget,
         }
     }
@@ -248,11 +254,26 @@ impl BlockManager {
         s.execution_used = s.execution_used.saturating_sub(bytes);
     }
 
+    /// Sets claim `id` to `bytes` (0 removes it). Claimed memory cannot be evicted; cached
+    /// blocks make room for it where they can.
+    pub(crate) fn set_claim(&self, id: u64, bytes: u64) {
+        let mut s = self.state.lock();
+        let old = if bytes == 0 { s.claims.remove(&id) } else { s.claims.insert(id, bytes) }.unwrap_or(0);
+        s.claimed = s.claimed - old + bytes;
+        if bytes > old && !self.make_room(&mut s, 0) {
+            tracing::warn!(
+                "Claimed state memory ({} bytes) is over the memory budget ({} bytes)",
+                s.claimed,
+                self.budget
+            );
+        }
+    }
+
     fn make_room(&self, s: &mut State, bytes: u64) -> bool {
         if bytes > self.budget {
             return false;
         }
-        while s.storage_used + s.execution_used + bytes > self.budget {
+        while s.storage_used + s.execution_used + s.claimed + bytes > self.budget {
             let Some(victim) = s.lru.iter().find(|(_, id)| s.entries[*id].memory > 0).map(|(t, id)| (*t, id.clone()))
             else {
                 return false;

@@ -2,10 +2,12 @@
 //! within a memory budget.
 
 mod block_manager;
+mod memory_claim;
 mod size;
 mod storage_level;
 
 pub use block_manager::BlockManagerStats;
 pub(crate) use block_manager::{BlockId, BlockManager};
+pub use memory_claim::MemoryClaim;
 pub(crate) use size::estimate_size;
 pub use storage_level::StorageLevel;

@@ -6,6 +6,7 @@
 
 mod for_each;
 pub(crate) mod input;
+mod map_with_state;
 mod pair;
 mod print;
 mod reduced_windowed;
@@ -18,6 +19,7 @@ mod windowed;
 pub use for_each::JobResult;
 pub(crate) use for_each::OutputOp;
 pub use input::queue::RddQueue;
+pub use map_with_state::MapWithStateDStream;
 pub use print::SparkDisplay;
 
 use crate::context::SscInner;
@@ -42,6 +44,12 @@ pub(crate) trait DStreamOp<T: Data>: Send + Sync + 'static {
     /// Whether this stream must checkpoint its RDDs (state that would grow lineage forever).
     fn must_checkpoint(&self) -> bool {
         false
+    }
+    /// The checkpoint interval of a stream that must checkpoint, unless one is set. Spark's
+    /// default: the smallest multiple of the slide of at least 10 s.
+    fn default_checkpoint_interval(&self) -> Duration {
+        let slide_ms = self.slide_duration().as_millis().max(1) as u64;
+        Duration::from_millis(10_000u64.div_ceil(slide_ms) * slide_ms)
     }
 }
 
@@ -110,9 +118,7 @@ impl<T: Data> AnyDStream for DStreamNode<T> {
             state.zero_time = Some(zero_time);
             let slide = self.op.slide_duration();
             if self.op.must_checkpoint() && state.checkpoint_interval.is_none() {
-                // Spark's default: the smallest multiple of the slide of at least 10 s.
-                let slide_ms = slide.as_millis().max(1) as u64;
-                state.checkpoint_interval = Some(Duration::from_millis(10_000u64.div_ceil(slide_ms) * slide_ms));
+                state.checkpoint_interval = Some(self.op.default_checkpoint_interval());
             }
             let min_remember = match state.checkpoint_interval {
                 Some(interval) if slide <= interval => interval * 2,
@@ -235,22 +241,32 @@ impl<T: Data> DStream<T> {
         }
         let rdd = self.node.op.compute(time)?;
         if let Some(rdd) = &rdd {
-            let (level, interval, zero) = {
-                let s = self.node.state.lock();
-                (s.storage, s.checkpoint_interval, s.zero_time)
-            };
+            let level = self.node.state.lock().storage;
             if level != StorageLevel::NONE {
                 rdd.persist(level);
             }
             // Written after the batch's job computes it, which cuts the lineage there.
-            if let (Some(interval), Some(zero)) = (interval, zero) {
-                if (time - zero).as_millis().is_multiple_of(interval.as_millis().max(1)) {
-                    rdd.checkpoint()?;
-                }
+            if self.checkpoints_at(time) {
+                rdd.checkpoint()?;
             }
             self.node.generated.lock().insert(time, rdd.clone());
         }
         Ok(rdd)
+    }
+
+    /// The interval at which this stream checkpoints its RDDs, if it does (Spark's
+    /// `checkpointDuration`; set for stateful streams when the context starts).
+    pub fn checkpoint_interval(&self) -> Option<Duration> {
+        self.node.state.lock().checkpoint_interval
+    }
+
+    /// Whether this stream checkpoints its RDD of `time`.
+    pub(crate) fn checkpoints_at(&self, time: Time) -> bool {
+        let s = self.node.state.lock();
+        match (s.checkpoint_interval, s.zero_time) {
+            (Some(interval), Some(zero)) => (time - zero).as_millis().is_multiple_of(interval.as_millis().max(1)),
+            _ => false,
+        }
     }
 
     /// The RDDs of this stream from `from` to `to`, both included, computing any not yet
@@ -314,8 +330,16 @@ impl<T: Data> DStream<T> {
         if self.storage_level() == StorageLevel::NONE {
             self.persist(StorageLevel::MEMORY_ONLY_SER);
         }
-        self.node.state.lock().checkpoint_interval = Some(interval);
+        self.set_checkpoint_interval(interval);
         self.clone()
+    }
+
+    /// Sets the checkpoint interval without persisting (for streams that hold their own state).
+    pub(crate) fn set_checkpoint_interval(&self, interval: Duration) {
+        if self.context().state() != crate::StreamingContextState::Initialized {
+            panic!("Cannot change checkpoint interval of a DStream after streaming context has started");
+        }
+        self.node.state.lock().checkpoint_interval = Some(interval);
     }
 
     /// `persist(StorageLevel::MEMORY_ONLY_SER)`, Spark's default for DStreams.
