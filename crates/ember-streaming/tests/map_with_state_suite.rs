@@ -327,3 +327,54 @@ fn state_memory_does_not_grow_on_a_stream_that_runs_on() {
     assert!(memory[199] <= memory[49], "state memory grew from {} to {} bytes", memory[49], memory[199]);
     assert!(stream.generated_rdd_count() <= 21, "{} RDDs held", stream.generated_rdd_count());
 }
+
+#[test]
+fn ten_thousand_millisecond_batches_keep_lineage_and_memory_bounded() {
+    const BATCHES: u64 = 10_000;
+    let _turn = context_turn();
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::new(Conf::empty().master("local[2]")).unwrap();
+    let clock = Arc::new(ManualClock::new(0));
+    let ssc = StreamingContext::with_clock(&ctx, Duration::from_millis(1), clock.clone());
+    ssc.checkpoint(dir.path()).unwrap();
+    let queue = RddQueue::new();
+    let default = ctx.parallelize((0..20u32).map(|k| (k, 1u64)).collect(), 2);
+    let pairs = ssc.queue_stream_with_default(&queue, true, Some(default));
+    let spec = StateSpec::function(|_, _: &u32, v: Option<u64>, s: &mut State<u64>| {
+        let n = s.get_option().copied().unwrap_or(0) + v.unwrap_or(0);
+        s.update(n);
+    });
+    let mapped = pairs.map_with_state(spec);
+    mapped.checkpoint(Duration::from_millis(10));
+    let updated = pairs.update_state_by_key(|vs: &[u64], s: Option<u64>| Some(vs.iter().sum::<u64>() + s.unwrap_or(0)));
+    updated.checkpoint(Duration::from_millis(10));
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    mapped.state_snapshots().transform_with(&updated, |a, b| a.union(b)).foreach_rdd(
+        move |rdd, _| -> ember_core::Result<()> {
+            let total: u64 = rdd.values().reduce(|a, b| a + b)?.unwrap_or(0);
+            sink.lock().push((rdd.lineage_depth(), total));
+            Ok(())
+        },
+    );
+    ssc.start().unwrap();
+    let mut samples = Vec::new();
+    for i in 1..=BATCHES {
+        clock.advance(1);
+        assert!(ssc.wait_for_batch(Time::from_millis(i), Duration::from_secs(30)), "batch {i}");
+        if i == 1000 || i == BATCHES {
+            let stats = ctx.block_manager_stats();
+            samples.push((stats.blocks, stats.storage_memory, stats.state_memory, ctx.live_shuffles()));
+        }
+    }
+    ssc.stop(true, false);
+    let seen = seen.lock();
+    assert_eq!(seen.len() as u64, BATCHES);
+    assert_eq!(seen.last().unwrap().1, 2 * 20 * BATCHES, "both states count every record once");
+    let deepest = seen.iter().map(|s| s.0).max().unwrap();
+    assert!(deepest <= 60, "lineage depth reached {deepest}");
+    let (early, late) = (samples[0], samples[1]);
+    assert!(late.0 <= early.0 && late.1 <= early.1 + 4096, "blocks and cached bytes: {early:?} then {late:?}");
+    assert!(late.2 <= early.2 && late.3 <= early.3, "state memory and shuffles: {early:?} then {late:?}");
+    assert!(mapped.generated_rdd_count() <= 21 && updated.generated_rdd_count() <= 21);
+}
