@@ -32,13 +32,19 @@ run() {
 
 E=$(run ember 9421 "$ROOT/target/release/examples/network_word_count_bench" 9421 "$WORDS" "$BATCH")
 B=$(run baseline 9422 "$ROOT/target/release/wordcount-baseline" --socket 9422 "$WORDS")
-S=$("$SPARK/run_wordcount.sh" "$FILE" 'local[*]' "$BATCH" 9423 | awk '/spark_wps/ {print "spark", $2, $4, "?"}')
+SERR=$(mktemp)
+S=$(/usr/bin/time -v "$SPARK/run_wordcount.sh" "$FILE" 'local[*]' "$BATCH" 9423 2>"$SERR" |
+  awk '/spark_wps/ {print "spark", $2, $4}')
+S="$S $(awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$SERR")"
+rm -f "$SERR"
 echo "input: $FILE ($WORDS words), batch $BATCH ms"
 printf '%-9s %12s words/s  %7s s  peak RSS %s MB\n' $E
 printf '%-9s %12s words/s  %7s s  peak RSS %s MB\n' $B
-printf '%-9s %12s words/s  %7s s\n' $(echo "$S" | awk '{print $1, $2, $3}')
+printf '%-9s %12s words/s  %7s s  peak RSS %s MB\n' $S
 python3 - "$E" "$B" "$S" <<'PY'
 import sys
 e, b, s = (float(x.split()[1]) for x in sys.argv[1:4])
 print(f"ember/spark {e / s:.2f}x   ember/baseline {e / b:.2f}x")
+rss = lambda x: float(x.split()[3])
+print(f"peak RSS ember/spark {rss(sys.argv[1]) / rss(sys.argv[3]):.2f}")
 PY
