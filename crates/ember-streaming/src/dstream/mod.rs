@@ -324,13 +324,11 @@ impl<T: Data> DStream<T> {
     /// After the context started: "Cannot change checkpoint interval of a DStream after
     /// streaming context has started" (as Spark).
     pub fn checkpoint(&self, interval: Duration) -> DStream<T> {
-        if self.context().state() != crate::StreamingContextState::Initialized {
-            panic!("Cannot change checkpoint interval of a DStream after streaming context has started");
-        }
+        // First, so a started context panics with the checkpoint message, not persist's.
+        self.set_checkpoint_interval(interval);
         if self.storage_level() == StorageLevel::NONE {
             self.persist(StorageLevel::MEMORY_ONLY_SER);
         }
-        self.set_checkpoint_interval(interval);
         self.clone()
     }
 
