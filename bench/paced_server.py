@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Serves the lines of FILE over TCP to the first client at RATE lines per second for SECONDS
-(looping over the file), in 10 ms slices, then holds the connection open.
+(looping over the file), in 10 ms slices, then holds the connection open. A client that goes
+away ends the serving quietly.
 Usage: paced_server.py PORT FILE RATE SECONDS"""
 import socket, sys, time
 port, path, rate, seconds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
@@ -19,7 +20,10 @@ while time.time() - start < seconds:
         chunk = lines[i:i + k]
         while len(chunk) < k:
             chunk += lines[:k - len(chunk)]
-        conn.sendall(b"".join(chunk))
+        try:
+            conn.sendall(b"".join(chunk))
+        except (BrokenPipeError, ConnectionResetError):
+            break
         i, sent = (i + k) % n, due
     time.sleep(0.01)
 print(f"sent_lines {sent}", flush=True)

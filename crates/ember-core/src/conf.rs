@@ -28,6 +28,8 @@ const KNOWN_KEYS: &[(&str, Option<&str>)] = &[
     ("spark.ui.port", Some("4040")),
     ("spark.streaming.blockInterval", Some("200ms")),
     ("spark.streaming.blockQueueSize", Some("10")),
+    // Ember's own: a receiver's block is cut early at this many records (see the README).
+    ("ember.streaming.blockMaxRecords", Some("250000")),
     ("spark.streaming.receiver.maxRate", None),
     ("spark.streaming.backpressure.enabled", Some("false")),
     ("spark.streaming.backpressure.initialRate", None),

@@ -217,3 +217,55 @@ fn zero_block_interval_is_refused_at_start() {
     let err = ssc.start().unwrap_err();
     assert_eq!(err.to_string(), "requirement failed: 'spark.streaming.blockInterval' should be a positive value");
 }
+
+#[test]
+fn a_burst_within_one_block_interval_is_cut_into_blocks_of_block_max_records() {
+    let _turn = context_turn();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines: Vec<String> = (0..10_000).map(|i| format!("line {i}")).collect();
+    let payload = lines.join("\n") + "\n";
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(payload.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    // One block interval spans the whole run, so only the record limit can cut blocks early.
+    let conf = Conf::empty()
+        .master("local[2]")
+        .set("spark.streaming.blockInterval", "60s")
+        .set("ember.streaming.blockMaxRecords", "1000");
+    let ssc = StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100));
+    let (seen, partitions) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+    let (lines_sink, sizes_sink) = (seen.clone(), partitions.clone());
+    ssc.socket_text_stream("127.0.0.1", port).foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
+        for partition in rdd.glom().collect()? {
+            sizes_sink.lock().push(partition.len());
+            lines_sink.lock().extend(partition);
+        }
+        Ok(())
+    });
+    ssc.start().unwrap();
+    wait_for("all lines in batches", || seen.lock().len() == 10_000);
+    ssc.stop(true, true);
+    server.join().unwrap();
+    assert_eq!(*seen.lock(), lines);
+    assert_eq!(*partitions.lock(), vec![1000; 10], "ten full blocks, each its own partition");
+}
+
+#[test]
+fn an_invalid_block_max_records_is_refused_at_start() {
+    let _turn = context_turn();
+    for (value, message) in [
+        (
+            "lots",
+            "Invalid value 'lots' for configuration key 'ember.streaming.blockMaxRecords': expected a whole number",
+        ),
+        ("0", "requirement failed: 'ember.streaming.blockMaxRecords' should be a positive value"),
+    ] {
+        let conf = Conf::empty().master("local[2]").set("ember.streaming.blockMaxRecords", value);
+        let ssc = StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100));
+        ssc.socket_text_stream("127.0.0.1", 9).foreach_rdd(|_, _| ());
+        assert_eq!(ssc.start().unwrap_err().to_string(), message);
+    }
+}

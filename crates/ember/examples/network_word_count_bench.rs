@@ -5,9 +5,11 @@
 //! ```sh
 //! cargo run --release -p ember --example network_word_count_bench -- 9411 43000000 1000
 //! ```
-//! The master is `local[2]` unless `EMBER_MASTER` says otherwise.
+//! The master is `local[2]` unless `EMBER_MASTER` says otherwise. Each completed batch is traced
+//! to stderr as `batch <time> records <n> scheduling_ms <s> processing_ms <p>`.
 
 use ember::prelude::*;
+use ember_streaming::scheduler::listener::{BatchInfo, StreamingListener};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,6 +17,21 @@ use std::time::Duration;
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Prints each completed batch's delays to stderr, to show where a run's time went.
+struct Trace;
+
+impl StreamingListener for Trace {
+    fn on_batch_completed(&self, b: &BatchInfo) {
+        eprintln!(
+            "batch {} records {} scheduling_ms {} processing_ms {}",
+            b.batch_time,
+            b.num_records(),
+            b.scheduling_delay_ms().unwrap_or(0),
+            b.processing_delay_ms().unwrap_or(0)
+        );
+    }
+}
 
 fn main() -> ember::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +43,7 @@ fn main() -> ember::Result<()> {
     let master = std::env::var("EMBER_MASTER").unwrap_or_else(|_| "local[2]".into());
     let ctx = Context::new(Conf::new().master(&master).app_name("wc"))?;
     let ssc = StreamingContext::new(&ctx, Duration::from_millis(batch_ms));
+    ssc.add_streaming_listener(Arc::new(Trace));
     let counts = ssc
         .socket_text_stream("127.0.0.1", port as u16)
         .flat_map(|l: String| l.split(' ').map(str::to_owned).collect::<Vec<_>>())

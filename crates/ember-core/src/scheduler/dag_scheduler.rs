@@ -169,6 +169,9 @@ impl Context {
                 } else {
                     ctx.run_task(&tc, task.as_ref())
                 };
+                // The task holds its RDDs: release them before the job can see its last result,
+                // so that what the job's caller drops next is freed at once (shuffle files too).
+                drop(task);
                 let _ = tx.send((index, attempt, result));
             }))
         };

@@ -8,6 +8,7 @@
 mod block_generator;
 mod supervisor;
 
+pub(crate) use block_generator::BlockGenerator;
 pub(crate) use supervisor::{ReceiverControl, Supervisor};
 
 use ember_core::Data;

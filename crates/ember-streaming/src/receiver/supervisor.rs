@@ -130,8 +130,8 @@ impl<T: Data> Supervisor<T> {
     pub(crate) fn new(
         stream_id: usize,
         receiver: Box<dyn Receiver<T>>,
+        blocks: BlockGenerator<T>,
         block_interval: Duration,
-        max_rate: Option<u64>,
         restart_delay: Duration,
         events: Box<dyn Fn(StreamingEvent) + Send + Sync>,
     ) -> Self {
@@ -141,7 +141,7 @@ impl<T: Data> Supervisor<T> {
                 receiver: Mutex::new(receiver),
                 state: Mutex::new(State::Initialized),
                 generation: AtomicU64::new(0),
-                blocks: BlockGenerator::new(max_rate),
+                blocks,
                 restart_delay,
                 records: AtomicU64::new(0),
                 errors: AtomicU64::new(0),

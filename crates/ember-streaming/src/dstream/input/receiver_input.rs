@@ -3,7 +3,7 @@
 
 use crate::context::SscInner;
 use crate::dstream::{AnyDStream, DStream, DStreamOp};
-use crate::receiver::{Receiver, Supervisor};
+use crate::receiver::{BlockGenerator, Receiver, Supervisor};
 use crate::{StreamingContext, Time};
 use ember_core::{Context, Data, Error, Rdd, Result};
 use std::sync::{Arc, Weak};
@@ -56,6 +56,19 @@ impl StreamingContext {
             self.inner.config_error(e);
             None
         });
+        let max_block_records = match conf.get_usize("ember.streaming.blockMaxRecords") {
+            Ok(0) => {
+                self.inner.config_error(Error::IllegalArgument(
+                    "'ember.streaming.blockMaxRecords' should be a positive value".into(),
+                ));
+                usize::MAX
+            }
+            Ok(n) => n,
+            Err(e) => {
+                self.inner.config_error(e);
+                usize::MAX
+            }
+        };
         let restart_delay = conf
             .get_duration("spark.streaming.receiverRestartDelay", Duration::from_millis(1))
             .unwrap_or_else(|e| {
@@ -67,8 +80,8 @@ impl StreamingContext {
         let supervisor = Arc::new(Supervisor::new(
             stream_id,
             Box::new(receiver),
+            BlockGenerator::new(max_rate.map(|r| r as u64), max_block_records),
             block_interval,
-            max_rate.map(|r| r as u64),
             restart_delay,
             {
                 let ssc = Arc::downgrade(&self.inner);
