@@ -21,6 +21,7 @@ run() {
   local log out err; log=$(mktemp); err=$(mktemp)
   python3 "$SPARK/FileServer.py" "$port" "$FILE" >"$log" & local srv=$!
   sleep 0.5
+  kill -0 $srv 2>/dev/null || { echo "$name: the server could not listen on port $port (in use?)" >&2; exit 1; }
   out=$(/usr/bin/time -v "$@" 2>"$err" | grep done_ms)
   kill $srv 2>/dev/null || true
   local a d rss

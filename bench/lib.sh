@@ -7,6 +7,7 @@ paced_run() {
   log=$(mktemp); err=$(mktemp)
   python3 "$ROOT/bench/paced_server.py" "$port" "$FILE" "$rate" "$serve" >"$log" & srv=$!
   sleep 0.5
+  kill -0 $srv 2>/dev/null || { echo "$name: the server could not listen on port $port (in use?)" >&2; exit 1; }
   out=$(/usr/bin/time -v "$@" 2>"$err" | grep "$pattern" || true)
   kill $srv 2>/dev/null || true
   wait $srv 2>/dev/null || true

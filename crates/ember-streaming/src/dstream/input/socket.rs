@@ -65,24 +65,27 @@ impl<T: Data> Receiver<T> for SocketReceiver<T> {
 fn lines(input: Box<dyn BufRead + Send>) -> Box<dyn Iterator<Item = Result<String, String>> + Send> {
     let mut input = input;
     let (mut line_no, mut failed) = (0u64, false);
+    // Lines are read into one reused buffer and copied out at their exact length: a fresh
+    // buffer per line would grow by doubling (several reallocations each) and keep up to half
+    // of its capacity unused for as long as the line is held in a block.
+    let mut buf = Vec::with_capacity(256);
     Box::new(std::iter::from_fn(move || {
         if failed {
             return None;
         }
-        let mut buf = Vec::new();
+        buf.clear();
         match input.read_until(b'\n', &mut buf) {
             Ok(0) => None,
             Ok(_) => {
                 line_no += 1;
-                if buf.last() == Some(&b'\n') {
-                    buf.pop();
-                }
-                if buf.last() == Some(&b'\r') {
-                    buf.pop();
-                }
-                Some(String::from_utf8(buf).map_err(|e| {
-                    format!("Skipped line {line_no}: malformed UTF-8 at byte {}", e.utf8_error().valid_up_to())
-                }))
+                let mut line = &buf[..];
+                line = line.strip_suffix(b"\n").unwrap_or(line);
+                line = line.strip_suffix(b"\r").unwrap_or(line);
+                Some(
+                    std::str::from_utf8(line)
+                        .map(str::to_owned)
+                        .map_err(|e| format!("Skipped line {line_no}: malformed UTF-8 at byte {}", e.valid_up_to())),
+                )
             }
             Err(e) => {
                 // Reported once; the stream then ends and the receiver reconnects.
