@@ -106,16 +106,6 @@ fn refused_connection_is_retried_until_the_server_appears() {
     assert_eq!(*lines.lock(), vec!["finally"]);
 }
 
-/// Every error message receivers report, in order.
-#[derive(Default)]
-struct ReceiverErrors(Mutex<Vec<String>>);
-
-impl StreamingListener for ReceiverErrors {
-    fn on_receiver_error(&self, info: &ReceiverInfo) {
-        self.0.lock().push(info.last_error_message.clone());
-    }
-}
-
 #[test]
 fn undecodable_lines_are_counted_and_skipped() {
     let _turn = context_turn();
@@ -123,8 +113,8 @@ fn undecodable_lines_are_counted_and_skipped() {
     let port = listener.local_addr().unwrap().port();
     let server = serve(listener, vec![vec![b"good\n", b"bad \xff\xfe\n", b"also good\n"]]);
     let ssc = ssc("local[2]");
-    let errors = Arc::new(ReceiverErrors::default());
-    ssc.add_streaming_listener(errors.clone());
+    let events = Arc::new(ReceiverEvents::default());
+    ssc.add_streaming_listener(events.clone());
     let lines = collect(&ssc.socket_text_stream("127.0.0.1", port));
     ssc.start().unwrap();
     wait_for("2 good lines", || lines.lock().len() >= 2);
@@ -134,7 +124,7 @@ fn undecodable_lines_are_counted_and_skipped() {
     assert_eq!(*lines.lock(), vec!["good", "also good"]);
     assert!(info.errors >= 1, "{info:?}");
     assert_eq!(info.records, 2);
-    let reported = errors.0.lock().clone();
+    let reported: Vec<String> = events.0.lock().iter().map(|(_, r)| r.last_error_message.clone()).collect();
     assert!(reported.iter().any(|m| m == "Skipped line 2: malformed UTF-8 at byte 4"), "{reported:?}");
 }
 
