@@ -273,3 +273,80 @@ fn an_invalid_block_max_records_is_refused_at_start() {
         assert_eq!(ssc.start().unwrap_err().to_string(), message);
     }
 }
+
+#[test]
+fn received_blocks_are_kept_serialized_spill_to_disk_and_leave_the_store_after_their_batch() {
+    let _turn = context_turn();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
+    let payload = lines.join("\n") + "\n";
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(payload.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    // A budget of about 40 KB for some 250 KB of serialized lines: blocks must go to disk.
+    let local = tempfile::tempdir().unwrap();
+    let conf = Conf::empty()
+        .master("local[2]")
+        .set("spark.driver.memory", "64k")
+        .set("spark.local.dir", local.path().to_str().unwrap())
+        .set("spark.streaming.blockInterval", "20ms")
+        .set("ember.streaming.blockMaxRecords", "2000");
+    let ctx = Context::new(conf).unwrap();
+    let ssc = StreamingContext::new(&ctx, Duration::from_millis(200));
+    let (seen, disk_blocks) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(0)));
+    let (sink, disk) = (seen.clone(), disk_blocks.clone());
+    let stats = ctx.clone();
+    ssc.socket_text_stream("127.0.0.1", port).foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
+        let mut disk = disk.lock();
+        *disk = (*disk).max(stats.block_manager_stats().disk_blocks);
+        sink.lock().extend(rdd.collect()?);
+        Ok(())
+    });
+    ssc.start().unwrap();
+    wait_for("all lines in batches", || seen.lock().len() == 20_000);
+    wait_for("received blocks released", || ctx.block_manager_stats().blocks == 0);
+    ssc.stop(true, true);
+    server.join().unwrap();
+    assert_eq!(*seen.lock(), lines, "spilled blocks lose nothing and keep their order");
+    assert!(*disk_blocks.lock() > 0, "blocks over the budget went to disk");
+}
+
+/// Stores one block of 10,000 numbers memory-only, serialized, then idles.
+struct MemoryOnlyReceiver;
+
+impl Receiver<u64> for MemoryOnlyReceiver {
+    fn on_start(&mut self, ctx: ReceiverContext<u64>) {
+        ctx.store_many((0..10_000).collect());
+    }
+    fn on_stop(&mut self) {}
+    fn storage_level(&self) -> ember_core::StorageLevel {
+        ember_core::StorageLevel::MEMORY_ONLY_SER
+    }
+}
+
+#[test]
+fn a_block_that_does_not_fit_a_memory_only_level_is_reported_lost() {
+    let _turn = context_turn();
+    let conf = Conf::empty().master("local[2]").set("spark.driver.memory", "16k");
+    let ssc = StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100));
+    let events = Arc::new(ReceiverEvents::default());
+    ssc.add_streaming_listener(events.clone());
+    ssc.receiver_stream(MemoryOnlyReceiver).foreach_rdd(|_, _| ());
+    ssc.start().unwrap();
+    wait_for("the loss reported", || ssc.receiver_infos()[0].errors > 0);
+    let info = ssc.receiver_infos().remove(0);
+    ssc.stop(true, true);
+    let message = info.last_error_message;
+    assert!(
+        message.starts_with("Error storing a received block, its records are lost: Could not store input-"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("to block manager with storage level StorageLevel(memory, serialized, 1 replicas)"),
+        "{message}"
+    );
+    assert_eq!(info.records, 10_000);
+}

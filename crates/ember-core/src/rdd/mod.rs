@@ -6,6 +6,7 @@
 //! inside a task with no intermediate collection.
 
 mod actions;
+mod block_rdd;
 mod cartesian;
 pub(crate) mod checkpoint;
 pub(crate) mod chunks;
@@ -22,6 +23,7 @@ mod union;
 mod zipped_partitions;
 mod zipped_with_index;
 
+pub use self::block_rdd::{BlockRdd, InputBlock};
 pub use self::parallel_collection::ParallelCollectionRdd;
 
 use crate::partitioner::PartitionerDesc;

@@ -20,12 +20,15 @@ use std::sync::Arc;
 pub(crate) enum BlockId {
     /// Partition `split` of RDD `rdd` (`rdd_<rdd>_<split>`).
     Rdd { rdd: usize, split: usize },
+    /// Block `id` received for input stream `stream` (`input-<stream>-<id>`, Spark's `StreamBlockId`).
+    Input { stream: usize, id: u64 },
 }
 
 impl std::fmt::Display for BlockId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BlockId::Rdd { rdd, split } => write!(f, "rdd_{rdd}_{split}"),
+            BlockId::Input { stream, id } => write!(f, "input-{stream}-{id}"),
         }
     }
 }
@@ -306,6 +309,11 @@ impl BlockManager {
         }
     }
 
+    /// Whether the block is stored (in memory or on disk).
+    pub(crate) fn contains(&self, id: &BlockId) -> bool {
+        self.state.lock().entries.contains_key(id)
+    }
+
     /// Removes one block; true if it existed.
     pub(crate) fn remove(&self, id: &BlockId) -> bool {
         let mut s = self.state.lock();
@@ -326,7 +334,7 @@ impl BlockManager {
     pub(crate) fn remove_rdd(&self, rdd: usize) {
         let ids: Vec<BlockId> = {
             let s = self.state.lock();
-            s.entries.keys().filter(|BlockId::Rdd { rdd: r, .. }| *r == rdd).cloned().collect()
+            s.entries.keys().filter(|id| matches!(id, BlockId::Rdd { rdd: r, .. } if *r == rdd)).cloned().collect()
         };
         for id in ids {
             self.remove(&id);

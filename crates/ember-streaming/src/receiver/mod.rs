@@ -2,7 +2,8 @@
 //!
 //! A [`Receiver`] is started by a supervisor on its own threads (never on executor task
 //! slots, so `local[1]` works with a receiver). Records it stores are buffered and cut into a
-//! block every `spark.streaming.blockInterval`; each batch takes the blocks received so far,
+//! block every `spark.streaming.blockInterval`, kept in the block store at the receiver's
+//! [`storage_level`](Receiver::storage_level); each batch takes the blocks received so far,
 //! one partition per block.
 
 mod block_generator;
@@ -11,7 +12,7 @@ mod supervisor;
 pub(crate) use block_generator::BlockGenerator;
 pub(crate) use supervisor::{ReceiverControl, Supervisor};
 
-use ember_core::Data;
+use ember_core::{Data, StorageLevel};
 use std::sync::Arc;
 
 /// A source of records for [`StreamingContext::receiver_stream`](crate::StreamingContext::receiver_stream).
@@ -42,6 +43,12 @@ pub trait Receiver<T: Data>: Send + 'static {
     fn on_start(&mut self, ctx: ReceiverContext<T>);
     /// Stops receiving: release what `on_start` acquired (called on stop and on restart).
     fn on_stop(&mut self);
+    /// How received blocks are kept until their batch is done: serialized in memory, spilling to
+    /// disk when memory is short, unless the receiver says otherwise (Spark's socket default,
+    /// `MEMORY_AND_DISK_SER_2`, without the replica that needs a cluster).
+    fn storage_level(&self) -> StorageLevel {
+        StorageLevel::MEMORY_AND_DISK_SER
+    }
 }
 
 /// What a running receiver uses to hand over records and report trouble.

@@ -4,6 +4,7 @@
 use super::block_generator::BlockGenerator;
 use super::{Receiver, ReceiverContext, ReceiverInfo};
 use crate::scheduler::listener::StreamingEvent;
+use ember_core::rdd::InputBlock;
 use ember_core::Data;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -47,13 +48,27 @@ impl<T: Data> Shared<T> {
     }
 
     pub(crate) fn store(&self, record: T) {
-        self.blocks.add(record);
         self.records.fetch_add(1, Ordering::Relaxed);
+        let stored = self.blocks.add(record);
+        self.report_if_lost(stored);
     }
 
     pub(crate) fn store_block(&self, records: Vec<T>) {
         self.records.fetch_add(records.len() as u64, Ordering::Relaxed);
-        self.blocks.add_block(records);
+        let stored = self.blocks.add_block(records);
+        self.report_if_lost(stored);
+    }
+
+    fn cut_block(&self) {
+        let stored = self.blocks.cut();
+        self.report_if_lost(stored);
+    }
+
+    /// A block the store refused is lost: the receiver's error says so, and the logs.
+    fn report_if_lost(&self, stored: ember_core::Result<()>) {
+        if let Err(e) = stored {
+            self.report_error(&format!("Error storing a received block, its records are lost: {e}"));
+        }
     }
 
     pub(crate) fn report_error(&self, message: &str) {
@@ -107,7 +122,7 @@ impl<T: Data> Shared<T> {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.receiver.lock().on_stop()));
             (this.events)(StreamingEvent::ReceiverStopped(this.info()));
         }
-        this.blocks.cut();
+        this.cut_block();
     }
 }
 
@@ -155,7 +170,7 @@ impl<T: Data> Supervisor<T> {
     }
 
     /// Every complete block received so far (for a batch).
-    pub(crate) fn take_blocks(&self) -> Vec<Vec<T>> {
+    pub(crate) fn take_blocks(&self) -> Vec<Arc<InputBlock>> {
         self.shared.blocks.take_blocks()
     }
 }
@@ -169,7 +184,7 @@ impl<T: Data> ReceiverControl for Supervisor<T> {
             .spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     std::thread::sleep(interval);
-                    shared.blocks.cut();
+                    shared.cut_block();
                 }
             })
             .expect("spawning a block generator thread");

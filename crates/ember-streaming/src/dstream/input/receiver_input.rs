@@ -26,9 +26,9 @@ impl<T: Data> DStreamOp<T> for ReceiverInputDStream<T> {
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>> {
         let blocks = self.supervisor.take_blocks();
         if let Some(ssc) = self.ssc.upgrade() {
-            ssc.report_input(time, self.supervisor.shared.stream_id, blocks.iter().map(|b| b.len() as u64).sum());
+            ssc.report_input(time, self.supervisor.shared.stream_id, blocks.iter().map(|b| b.records()).sum());
         }
-        Ok(Some(self.ctx.parallelize_partitions(blocks)))
+        Ok(Some(self.ctx.block_rdd(blocks)))
     }
     fn name(&self) -> &'static str {
         "ReceiverInputDStream"
@@ -77,10 +77,12 @@ impl StreamingContext {
             })
             .unwrap_or(Duration::from_millis(2000));
         let stream_id = self.inner.new_input_stream_id();
+        let (ctx, level) = (self.spark_context().clone(), receiver.storage_level());
+        let store = Box::new(move |block| ctx.put_input_block(stream_id, block, level));
         let supervisor = Arc::new(Supervisor::new(
             stream_id,
             Box::new(receiver),
-            BlockGenerator::new(max_rate.map(|r| r as u64), max_block_records),
+            BlockGenerator::new(store, max_rate.map(|r| r as u64), max_block_records),
             block_interval,
             restart_delay,
             {
