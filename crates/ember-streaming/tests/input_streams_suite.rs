@@ -54,6 +54,21 @@ fn serve(listener: TcpListener, connections: Vec<Vec<&'static [u8]>>) -> std::th
     })
 }
 
+/// Serves `count` numbered lines (`line 0`, `line 1`, …) at once to one client, then holds the
+/// connection open for a moment; returns the port, the lines and the server thread.
+fn serve_lines(count: usize) -> (u16, Vec<String>, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines: Vec<String> = (0..count).map(|i| format!("line {i}")).collect();
+    let payload = lines.join("\n") + "\n";
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.write_all(payload.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    (port, lines, server)
+}
+
 #[test]
 fn socket_text_stream_receives_every_line() {
     let _turn = context_turn();
@@ -191,15 +206,7 @@ fn panicking_receiver_is_reported_and_restarted_and_local_1_is_enough() {
 #[test]
 fn graceful_stop_processes_every_received_record() {
     let _turn = context_turn();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let lines: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
-    let payload = lines.join("\n") + "\n";
-    let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.write_all(payload.as_bytes()).unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-    });
+    let (port, lines, server) = serve_lines(20_000);
     // Long batches: when stop is called, most records are still waiting for a batch.
     let conf = Conf::empty().master("local[2]").set("spark.streaming.blockInterval", "20ms");
     let ssc = StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(500));
@@ -225,15 +232,7 @@ fn zero_block_interval_is_refused_at_start() {
 #[test]
 fn a_burst_within_one_block_interval_is_cut_into_blocks_of_block_max_records() {
     let _turn = context_turn();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let lines: Vec<String> = (0..10_000).map(|i| format!("line {i}")).collect();
-    let payload = lines.join("\n") + "\n";
-    let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.write_all(payload.as_bytes()).unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-    });
+    let (port, lines, server) = serve_lines(10_000);
     // One block interval spans the whole run, so only the record limit can cut blocks early.
     let conf = Conf::empty()
         .master("local[2]")
@@ -277,15 +276,7 @@ fn an_invalid_block_max_records_is_refused_at_start() {
 #[test]
 fn received_blocks_are_kept_serialized_spill_to_disk_and_leave_the_store_after_their_batch() {
     let _turn = context_turn();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let lines: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
-    let payload = lines.join("\n") + "\n";
-    let server = std::thread::spawn(move || {
-        let (mut conn, _) = listener.accept().unwrap();
-        conn.write_all(payload.as_bytes()).unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-    });
+    let (port, lines, server) = serve_lines(20_000);
     // A budget of about 40 KB for some 250 KB of serialized lines: blocks must go to disk.
     let local = tempfile::tempdir().unwrap();
     let conf = Conf::empty()
