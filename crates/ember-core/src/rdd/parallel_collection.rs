@@ -45,8 +45,8 @@ impl Context {
         Rdd::from_op(self, ParallelCollectionRdd { parts })
     }
 
-    /// An RDD whose partitions are exactly `partitions` (received stream blocks become one
-    /// partition each, as Spark's `BlockRDD`).
+    /// An RDD whose partitions are exactly `partitions` (a file stream's files become one
+    /// partition each).
     ///
     /// ```
     /// # let ctx = ember_core::Context::local(2).unwrap();

@@ -36,39 +36,40 @@ impl<T: Data> DStreamOp<T> for ReceiverInputDStream<T> {
 }
 
 impl StreamingContext {
-    /// A stream fed by a custom [`Receiver`], started with the context on its own threads.
-    pub fn receiver_stream<T: Data>(&self, receiver: impl Receiver<T>) -> DStream<T> {
-        let conf = self.spark_context().conf();
-        let block_interval = match conf.get_duration("spark.streaming.blockInterval", Duration::from_millis(1)) {
-            Ok(Some(d)) if !d.is_zero() => d,
+    /// The value `read` for `key` if it is set and not zero. Otherwise start will fail with the
+    /// problem ("'key' should be a positive value", or the parse error), and `fallback` stands
+    /// in until then.
+    fn positive_conf<V>(&self, key: &str, read: Result<Option<V>>, is_zero: impl Fn(&V) -> bool, fallback: V) -> V {
+        match read {
+            Ok(Some(value)) if !is_zero(&value) => value,
             Ok(_) => {
-                self.inner.config_error(Error::IllegalArgument(
-                    "'spark.streaming.blockInterval' should be a positive value".into(),
-                ));
-                Duration::from_millis(200)
+                self.inner.config_error(Error::IllegalArgument(format!("'{key}' should be a positive value")));
+                fallback
             }
             Err(e) => {
                 self.inner.config_error(e);
-                Duration::from_millis(200)
+                fallback
             }
-        };
+        }
+    }
+
+    /// A stream fed by a custom [`Receiver`], started with the context on its own threads.
+    pub fn receiver_stream<T: Data>(&self, receiver: impl Receiver<T>) -> DStream<T> {
+        let conf = self.spark_context().conf();
+        let interval_key = "spark.streaming.blockInterval";
+        let block_interval = self.positive_conf(
+            interval_key,
+            conf.get_duration(interval_key, Duration::from_millis(1)),
+            Duration::is_zero,
+            Duration::from_millis(200),
+        );
         let max_rate = conf.get_usize_opt("spark.streaming.receiver.maxRate").unwrap_or_else(|e| {
             self.inner.config_error(e);
             None
         });
-        let max_block_records = match conf.get_usize("ember.streaming.blockMaxRecords") {
-            Ok(0) => {
-                self.inner.config_error(Error::IllegalArgument(
-                    "'ember.streaming.blockMaxRecords' should be a positive value".into(),
-                ));
-                usize::MAX
-            }
-            Ok(n) => n,
-            Err(e) => {
-                self.inner.config_error(e);
-                usize::MAX
-            }
-        };
+        let records_key = "ember.streaming.blockMaxRecords";
+        let max_block_records =
+            self.positive_conf(records_key, conf.get_usize_opt(records_key), |n| *n == 0, usize::MAX);
         let restart_delay = conf
             .get_duration("spark.streaming.receiverRestartDelay", Duration::from_millis(1))
             .unwrap_or_else(|e| {
