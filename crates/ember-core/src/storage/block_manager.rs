@@ -171,7 +171,7 @@ impl BlockManager {
                 let len = values.len();
                 from_shared(values, 0..len)
             }
-            Stored::Bytes(bytes) => from_vec(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e))),
+            Stored::Bytes(bytes) => codec::decode_chunks::<T>(bytes, self.compress).unwrap_or_else(|e| raise(e)),
             Stored::Disk(path) => {
                 let bytes = std::fs::read(&path).unwrap_or_else(|e| raise(Error::io(format!("reading block {id}"), e)));
                 from_vec(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e)))
