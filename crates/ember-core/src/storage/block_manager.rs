@@ -147,7 +147,11 @@ impl BlockManager {
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let values: Vec<T> = compute().flatten().collect();
-        self.put(id, values, level).unwrap_or_else(|e| raise(e))
+        let records = self.put(id.clone(), values, level).unwrap_or_else(|e| raise(e));
+        if !self.contains(&id) {
+            tracing::warn!("Not enough space to cache {id} in memory; it will be recomputed");
+        }
+        records
     }
 
     /// Reads a block's records, counting a hit; `None` if absent.
@@ -179,7 +183,8 @@ impl BlockManager {
         })
     }
 
-    /// Stores `values` at `level` and hands them back as an iterator.
+    /// Stores `values` at `level` and hands them back as an iterator. At a memory-only level
+    /// without room the block is not stored, silently: callers that care check [`Self::contains`].
     pub(crate) fn put<T: Data>(&self, id: BlockId, values: Vec<T>, level: StorageLevel) -> Result<Chunks<T>> {
         if level.use_memory && level.deserialized {
             let block = Arc::new(values);
@@ -189,8 +194,6 @@ impl BlockManager {
             } else if level.use_disk {
                 let path = self.write_file(&id, &block.encode(self.compress)?)?;
                 self.insert(id, Entry { stored: Stored::Disk(path), memory: 0, level, tick: 0 });
-            } else {
-                tracing::warn!("Not enough space to cache {id} in memory ({size} bytes); it will be recomputed");
             }
             let len = block.len();
             return Ok(from_shared(block, 0..len));
@@ -202,8 +205,6 @@ impl BlockManager {
         } else if level.use_disk {
             let path = self.write_file(&id, &bytes)?;
             self.insert(id, Entry { stored: Stored::Disk(path), memory: 0, level, tick: 0 });
-        } else if level.use_memory {
-            tracing::warn!("Not enough space to cache {id} in memory ({size} bytes); it will be recomputed");
         }
         Ok(from_vec(values))
     }
