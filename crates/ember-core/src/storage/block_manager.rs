@@ -178,7 +178,7 @@ impl BlockManager {
             Stored::Bytes(bytes) => codec::decode_chunks::<T>(bytes, self.compress).unwrap_or_else(|e| raise(e)),
             Stored::Disk(path) => {
                 let bytes = std::fs::read(&path).unwrap_or_else(|e| raise(Error::io(format!("reading block {id}"), e)));
-                from_vec(codec::decode::<T>(&bytes, self.compress).unwrap_or_else(|e| raise(e)))
+                codec::decode_chunks::<T>(Arc::new(bytes), self.compress).unwrap_or_else(|e| raise(e))
             }
         })
     }
