@@ -92,8 +92,8 @@ impl Context {
     pub fn put_input_block<T: Data>(&self, stream: usize, records: Vec<T>, level: StorageLevel) -> Result<InputBlock> {
         let id = BlockId::Input { stream, id: NEXT_INPUT_BLOCK.fetch_add(1, Ordering::Relaxed) };
         let count = records.len() as u64;
-        drop(self.block_manager().put(id.clone(), records, level)?);
-        if !self.block_manager().contains(&id) {
+        let (_, kept) = self.block_manager().put(id.clone(), records, level)?;
+        if !kept {
             return Err(Error::IllegalState(format!(
                 "Could not store {id} to block manager with storage level {level:?}"
             )));

@@ -147,8 +147,8 @@ impl BlockManager {
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let values: Vec<T> = compute().flatten().collect();
-        let records = self.put(id.clone(), values, level).unwrap_or_else(|e| raise(e));
-        if !self.contains(&id) {
+        let (records, kept) = self.put(id.clone(), values, level).unwrap_or_else(|e| raise(e));
+        if !kept {
             tracing::warn!("Not enough space to cache {id} in memory; it will be recomputed");
         }
         records
@@ -183,30 +183,38 @@ impl BlockManager {
         })
     }
 
-    /// Stores `values` at `level` and hands them back as an iterator. At a memory-only level
-    /// without room the block is not stored, silently: callers that care check [`Self::contains`].
-    pub(crate) fn put<T: Data>(&self, id: BlockId, values: Vec<T>, level: StorageLevel) -> Result<Chunks<T>> {
+    /// Stores `values` at `level` and hands them back as an iterator, with whether the block was
+    /// kept: at a memory-only level without room it is not.
+    pub(crate) fn put<T: Data>(&self, id: BlockId, values: Vec<T>, level: StorageLevel) -> Result<(Chunks<T>, bool)> {
         if level.use_memory && level.deserialized {
             let block = Arc::new(values);
             let size = estimate_size(&block);
-            if self.reserve_storage(size) {
+            let kept = if self.reserve_storage(size) {
                 self.insert(id, Entry { stored: Stored::Values(block.clone()), memory: size, level, tick: 0 });
+                true
             } else if level.use_disk {
                 let path = self.write_file(&id, &block.encode(self.compress)?)?;
                 self.insert(id, Entry { stored: Stored::Disk(path), memory: 0, level, tick: 0 });
-            }
+                true
+            } else {
+                false
+            };
             let len = block.len();
-            return Ok(from_shared(block, 0..len));
+            return Ok((from_shared(block, 0..len), kept));
         }
         let bytes = codec::encode(&values, self.compress)?;
         let size = bytes.len() as u64;
-        if level.use_memory && self.reserve_storage(size) {
+        let kept = if level.use_memory && self.reserve_storage(size) {
             self.insert(id, Entry { stored: Stored::Bytes(Arc::new(bytes)), memory: size, level, tick: 0 });
+            true
         } else if level.use_disk {
             let path = self.write_file(&id, &bytes)?;
             self.insert(id, Entry { stored: Stored::Disk(path), memory: 0, level, tick: 0 });
-        }
-        Ok(from_vec(values))
+            true
+        } else {
+            false
+        };
+        Ok((from_vec(values), kept))
     }
 
     fn insert(&self, id: BlockId, mut entry: Entry) {
@@ -310,11 +318,6 @@ impl BlockManager {
         }
     }
 
-    /// Whether the block is stored (in memory or on disk).
-    pub(crate) fn contains(&self, id: &BlockId) -> bool {
-        self.state.lock().entries.contains_key(id)
-    }
-
     /// Removes one block; true if it existed.
     pub(crate) fn remove(&self, id: &BlockId) -> bool {
         let mut s = self.state.lock();
@@ -353,7 +356,7 @@ mod tests {
     }
 
     fn store(bm: &BlockManager, id: BlockId, values: Vec<u64>, level: StorageLevel) {
-        drop(bm.put(id, values, level).unwrap());
+        drop(bm.put(id, values, level).unwrap().0);
     }
 
     fn read(bm: &BlockManager, id: &BlockId) -> Option<Vec<u64>> {
@@ -371,7 +374,7 @@ mod tests {
         ] {
             let (bm, _dir) = manager(1 << 20);
             let id = BlockId::Rdd { rdd: 1, split: 0 };
-            let out: Vec<u64> = bm.put(id.clone(), vec![1, 2, 3], level).unwrap().flatten().collect();
+            let out: Vec<u64> = bm.put(id.clone(), vec![1, 2, 3], level).unwrap().0.flatten().collect();
             assert_eq!(out, vec![1, 2, 3]);
             assert_eq!(read(&bm, &id), Some(vec![1, 2, 3]), "{level:?}");
             assert_eq!(bm.stats().disk_blocks, u64::from(level == StorageLevel::DISK_ONLY));
@@ -401,7 +404,7 @@ mod tests {
         let (bm, _dir) = manager(100);
         let id = BlockId::Rdd { rdd: 1, split: 0 };
         let out: Vec<u64> =
-            bm.put(id.clone(), (0..1000).collect(), StorageLevel::MEMORY_ONLY).unwrap().flatten().collect();
+            bm.put(id.clone(), (0..1000).collect(), StorageLevel::MEMORY_ONLY).unwrap().0.flatten().collect();
         assert_eq!(out.len(), 1000);
         assert!(read(&bm, &id).is_none());
     }
