@@ -4,7 +4,7 @@ use crate::dstream::OutputOp;
 use crate::receiver::{ReceiverControl, ReceiverInfo};
 use crate::scheduler::job_scheduler_callbacks;
 use crate::scheduler::listener::{StreamingEvent, StreamingListener};
-use crate::scheduler::{JobGenerator, JobScheduler};
+use crate::scheduler::{JobGenerator, JobScheduler, ReceivedBlockTracker};
 use crate::util::clock::{Clock, SystemClock};
 use crate::Time;
 use ember_core::event_bus::EventBus;
@@ -49,6 +49,8 @@ pub(crate) struct SscInner {
     runtime: Mutex<Option<Runtime>>,
     scheduler: Mutex<Option<Arc<JobScheduler>>>,
     receivers: Mutex<Vec<Arc<dyn ReceiverControl>>>,
+    /// Which received blocks belong to which batch.
+    pub(crate) block_tracker: ReceivedBlockTracker,
     /// Configuration problems found while building the graph, reported by `start`.
     config_errors: Mutex<Vec<Error>>,
     pub(crate) listeners: EventBus<StreamingEvent>,
@@ -133,6 +135,7 @@ impl StreamingContext {
                 runtime: Mutex::default(),
                 scheduler: Mutex::default(),
                 receivers: Mutex::default(),
+                block_tracker: ReceivedBlockTracker::default(),
                 config_errors: Mutex::default(),
                 listeners: EventBus::new("streaming-listener-bus"),
                 input_records: Mutex::default(),
@@ -231,7 +234,14 @@ impl StreamingContext {
         let scheduler = Arc::new(JobScheduler::start(threads, job_scheduler_callbacks(Arc::downgrade(&self.inner)))?);
         *self.inner.scheduler.lock() = Some(scheduler.clone());
         for receiver in self.inner.receivers.lock().iter() {
-            receiver.start();
+            if receiver.is_used() {
+                receiver.start();
+            } else {
+                tracing::warn!(
+                    "Input stream {} is read by no output operation: its receiver is not started",
+                    receiver.stream_id()
+                );
+            }
         }
         let generator = JobGenerator::start(self.inner.clone(), first);
         *self.inner.runtime.lock() = Some(Runtime { generator, scheduler });
@@ -392,8 +402,14 @@ impl SscInner {
         self.outputs.lock().push(op);
     }
 
-    /// Generates the jobs of the batch at `time` and queues them (JobGenerator.generateJobs).
+    /// Generates the jobs of the batch at `time` and queues them (JobGenerator.generateJobs):
+    /// first every block received so far is allocated to this batch.
     pub(crate) fn generate_batch(&self, time: Time) {
+        for receiver in self.receivers.lock().iter() {
+            let records =
+                self.block_tracker.allocate_blocks_to_batch(time, receiver.stream_id(), receiver.take_blocks());
+            self.report_input(time, receiver.stream_id(), records);
+        }
         let outputs = self.outputs.lock().clone();
         let jobs: Result<Vec<_>> = outputs.iter().filter_map(|o| o.generate_job(time).transpose()).collect();
         self.status.lock().generated = Some(time);

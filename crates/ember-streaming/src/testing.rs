@@ -11,6 +11,7 @@
 //! ```
 
 use crate::dstream::{AnyDStream, DStream, DStreamOp};
+use crate::receiver::{Receiver, ReceiverContext};
 use crate::util::clock::ManualClock;
 use crate::{StreamingContext, Time};
 use ember_core::{Conf, Context, Data, Rdd, Result};
@@ -46,17 +47,37 @@ impl<T: Data> DStreamOp<T> for TestInputStream<T> {
     }
 }
 
-/// Options for running an operation: batch interval (1 s) and input partitions (2).
+/// A receiver that stores what the harness hands it: each input batch is stored, as blocks cut
+/// like Spark's `makeRDD` partitions, before the clock reaches that batch's time.
+struct BatchReceiver<T: Data> {
+    running: Arc<Mutex<Option<ReceiverContext<T>>>>,
+}
+
+impl<T: Data> Receiver<T> for BatchReceiver<T> {
+    fn on_start(&mut self, ctx: ReceiverContext<T>) {
+        *self.running.lock() = Some(ctx);
+    }
+    fn on_stop(&mut self) {
+        self.running.lock().take();
+    }
+}
+
+/// Work done before the clock moves to batch `i` (1-based): receivers store batch `i`'s input.
+type Feeder = Box<dyn Fn(usize) + Send>;
+
+/// Options for running an operation: batch interval (1 s), input partitions (2), and whether
+/// input comes through a receiver.
 #[derive(Debug, Clone)]
 pub struct Harness {
     batch: Duration,
     partitions: usize,
     master: String,
+    through_receiver: bool,
 }
 
 impl Default for Harness {
     fn default() -> Self {
-        Harness { batch: Duration::from_secs(1), partitions: 2, master: "local[2]".into() }
+        Harness { batch: Duration::from_secs(1), partitions: 2, master: "local[2]".into(), through_receiver: false }
     }
 }
 
@@ -100,6 +121,24 @@ impl Harness {
         self
     }
 
+    /// Feeds the input through a real receiver ([`StreamingContext::receiver_stream`]) instead
+    /// of a stream computed from the input: batch `i`'s records are stored as blocks just before
+    /// the clock reaches batch time `i`, so they must land in batch `i` whatever reads the
+    /// stream (a `None` batch stores nothing: a receiver stream has an RDD every batch).
+    ///
+    /// ```
+    /// use ember_streaming::testing::Harness;
+    /// let input = vec![Some(vec![0]), Some(vec![1]), Some(vec![2]), Some(vec![3])];
+    /// let out = Harness::new().through_receiver().run_with_gaps(input, 4, |s| {
+    ///     s.window(std::time::Duration::from_secs(2), std::time::Duration::from_secs(2))
+    /// });
+    /// assert_eq!(out.unwrap(), vec![vec![0, 1], vec![2, 3]]);
+    /// ```
+    pub fn through_receiver(mut self) -> Self {
+        self.through_receiver = true;
+        self
+    }
+
     /// Feeds `input` (with `None` for batches that have no RDD) for `num_batches` batches.
     pub fn run_with_gaps<T: Data, U: Data>(
         &self,
@@ -107,7 +146,7 @@ impl Harness {
         num_batches: usize,
         op: impl FnOnce(DStream<T>) -> DStream<U>,
     ) -> Result<Vec<Vec<U>>> {
-        self.run_streams(num_batches, |ssc| op(self.input(ssc, input)))
+        self.run_streams(num_batches, |ssc, feeders| op(self.input(ssc, feeders, input)))
     }
 
     /// Two input streams into one operation.
@@ -118,10 +157,32 @@ impl Harness {
         num_batches: usize,
         op: impl FnOnce(DStream<T>, DStream<U>) -> DStream<V>,
     ) -> Result<Vec<Vec<V>>> {
-        self.run_streams(num_batches, |ssc| op(self.input(ssc, input1), self.input(ssc, input2)))
+        self.run_streams(num_batches, |ssc, feeders| {
+            op(self.input(ssc, feeders, input1), self.input(ssc, feeders, input2))
+        })
     }
 
-    fn input<T: Data>(&self, ssc: &StreamingContext, batches: Vec<Option<Vec<T>>>) -> DStream<T> {
+    fn input<T: Data>(
+        &self,
+        ssc: &StreamingContext,
+        feeders: &mut Vec<Feeder>,
+        batches: Vec<Option<Vec<T>>>,
+    ) -> DStream<T> {
+        if self.through_receiver {
+            let running = Arc::new(Mutex::new(None));
+            let stream = ssc.receiver_stream(BatchReceiver { running: running.clone() });
+            let partitions = self.partitions;
+            feeders.push(Box::new(move |i| {
+                let Some(Some(records)) = batches.get(i - 1) else { return };
+                let receiver: Option<ReceiverContext<T>> = running.lock().clone();
+                let receiver = receiver.expect("the harness's receiver is running");
+                let n = records.len();
+                for j in 0..partitions {
+                    receiver.store_many(records[j * n / partitions..(j + 1) * n / partitions].to_vec());
+                }
+            }));
+            return stream;
+        }
         let op = TestInputStream {
             ctx: ssc.spark_context().clone(),
             batches,
@@ -134,7 +195,7 @@ impl Harness {
     fn run_streams<U: Data>(
         &self,
         num_batches: usize,
-        build: impl FnOnce(&StreamingContext) -> DStream<U>,
+        build: impl FnOnce(&StreamingContext, &mut Vec<Feeder>) -> DStream<U>,
     ) -> Result<Vec<Vec<U>>> {
         let _turn = context_turn();
         let ctx = Context::new(Conf::empty().master(&self.master))?;
@@ -147,7 +208,8 @@ impl Harness {
         ssc.checkpoint(&checkpoint_dir)?;
         let output: Output<U> = Arc::default();
         let sink = output.clone();
-        build(&ssc).foreach_rdd(move |rdd, _| -> Result<()> {
+        let mut feeders = Vec::new();
+        build(&ssc, &mut feeders).foreach_rdd(move |rdd, _| -> Result<()> {
             let records = rdd.collect()?;
             sink.lock().push(records);
             Ok(())
@@ -156,6 +218,7 @@ impl Harness {
         let batch_ms = self.batch.as_millis() as u64;
         let mut outcome = Ok(());
         for i in 1..=num_batches as u64 {
+            feeders.iter().for_each(|feed| feed(i as usize));
             clock.advance(batch_ms);
             if !ssc.wait_for_batch(Time::from_millis(i * batch_ms), Duration::from_secs(60)) {
                 outcome = ssc.await_termination_or_timeout(Duration::ZERO).map(|_| ());

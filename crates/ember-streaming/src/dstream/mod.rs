@@ -37,6 +37,16 @@ pub(crate) trait DStreamOp<T: Data>: Send + Sync + 'static {
     /// The RDD for `time` (a valid time), or `None` if this stream has none then.
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>>;
     fn name(&self) -> &'static str;
+    /// Persists this stream's RDDs at `level`; returns false to have them persisted as usual. A
+    /// window persists its parent instead (its RDDs are unions of the parent's).
+    fn persist(&self, _level: StorageLevel) -> bool {
+        false
+    }
+    /// Called once when the context starts, for streams an output operation reads.
+    fn initialize(&self, _zero_time: Time) {}
+    /// Called when a batch completes: what this stream keeps for batches at or before
+    /// `threshold` (the batch time minus its remember duration) may go.
+    fn clear_metadata(&self, _threshold: Time) {}
     /// How much longer than this stream its parents must remember (a window's length).
     fn parent_remember_extra(&self) -> Duration {
         Duration::ZERO
@@ -126,6 +136,7 @@ impl<T: Data> AnyDStream for DStreamNode<T> {
             };
             state.remember = state.remember.max(min_remember);
         }
+        self.op.initialize(zero_time);
         for parent in self.op.dependencies() {
             parent.initialize(zero_time);
         }
@@ -149,6 +160,7 @@ impl<T: Data> AnyDStream for DStreamNode<T> {
         };
         // Dropping the last handle to an RDD frees its cached blocks and shuffle outputs.
         drop(old);
+        self.op.clear_metadata(time - remember);
         for parent in self.op.dependencies() {
             parent.clear_metadata(time);
         }
@@ -302,7 +314,9 @@ impl<T: Data> DStream<T> {
         Ok(rdds)
     }
 
-    /// Persists every RDD of this stream at `level`.
+    /// Persists every RDD of this stream at `level`. A `window` stream persists its parent
+    /// instead, as Spark's does: its RDDs are unions of the parent's, so persisting them would
+    /// store each batch once per window it is in.
     ///
     /// # Panics
     ///
@@ -312,7 +326,9 @@ impl<T: Data> DStream<T> {
         if self.context().state() != crate::StreamingContextState::Initialized {
             panic!("Cannot change storage level of a DStream after streaming context has started");
         }
-        self.node.state.lock().storage = level;
+        if !self.node.op.persist(level) {
+            self.node.state.lock().storage = level;
+        }
         self.clone()
     }
 

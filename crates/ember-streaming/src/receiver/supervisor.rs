@@ -132,6 +132,13 @@ pub(crate) trait ReceiverControl: Send + Sync {
     fn stop(&self);
     fn has_pending(&self) -> bool;
     fn info(&self) -> ReceiverInfo;
+    /// The input stream this receiver feeds.
+    fn stream_id(&self) -> usize;
+    /// Whether an output operation reads this receiver's stream (known once the context
+    /// started): an unused receiver is not started, since nothing would read its data.
+    fn is_used(&self) -> bool;
+    /// Every block stored and not yet allocated to a batch.
+    fn take_blocks(&self) -> Vec<Arc<InputBlock>>;
 }
 
 /// A receiver and the threads that run it.
@@ -139,6 +146,7 @@ pub(crate) struct Supervisor<T: Data> {
     pub(crate) shared: Arc<Shared<T>>,
     block_interval: Duration,
     stop_timer: Arc<AtomicBool>,
+    used: AtomicBool,
 }
 
 impl<T: Data> Supervisor<T> {
@@ -166,12 +174,13 @@ impl<T: Data> Supervisor<T> {
             }),
             block_interval,
             stop_timer: Arc::new(AtomicBool::new(false)),
+            used: AtomicBool::new(false),
         }
     }
 
-    /// Every complete block received so far (for a batch).
-    pub(crate) fn take_blocks(&self) -> Vec<Arc<InputBlock>> {
-        self.shared.blocks.take_blocks()
+    /// Records that an output operation reads this receiver's stream.
+    pub(crate) fn mark_used(&self) {
+        self.used.store(true, Ordering::SeqCst);
     }
 }
 
@@ -201,5 +210,17 @@ impl<T: Data> ReceiverControl for Supervisor<T> {
 
     fn info(&self) -> ReceiverInfo {
         self.shared.info()
+    }
+
+    fn stream_id(&self) -> usize {
+        self.shared.stream_id
+    }
+
+    fn is_used(&self) -> bool {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    fn take_blocks(&self) -> Vec<Arc<InputBlock>> {
+        self.shared.blocks.take_blocks()
     }
 }

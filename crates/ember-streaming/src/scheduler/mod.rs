@@ -4,9 +4,11 @@
 mod job_generator;
 mod job_scheduler;
 pub mod listener;
+mod received_block_tracker;
 
 pub(crate) use job_generator::JobGenerator;
 pub(crate) use job_scheduler::JobScheduler;
+pub(crate) use received_block_tracker::ReceivedBlockTracker;
 
 use ember_core::Result;
 

@@ -1,5 +1,6 @@
-//! `ReceiverInputDStream`: each batch is the blocks a receiver stored since the last batch,
-//! one partition per block (Spark's `ReceiverInputDStream` and `BlockRDD`).
+//! `ReceiverInputDStream`: each batch is the blocks its receiver stored before the batch was
+//! generated, as the context's `ReceivedBlockTracker` allocated them, one partition per block
+//! (Spark's `ReceiverInputDStream` and `BlockRDD`).
 
 use crate::context::SscInner;
 use crate::dstream::{AnyDStream, DStream, DStreamOp};
@@ -24,14 +25,20 @@ impl<T: Data> DStreamOp<T> for ReceiverInputDStream<T> {
         Vec::new()
     }
     fn compute(&self, time: Time) -> Result<Option<Rdd<T>>> {
-        let blocks = self.supervisor.take_blocks();
-        if let Some(ssc) = self.ssc.upgrade() {
-            ssc.report_input(time, self.supervisor.shared.stream_id, blocks.iter().map(|b| b.records()).sum());
-        }
+        let stream = self.supervisor.shared.stream_id;
+        let blocks = self.ssc.upgrade().map(|ssc| ssc.block_tracker.blocks_of_batch(time, stream)).unwrap_or_default();
         Ok(Some(self.ctx.block_rdd(blocks)))
     }
     fn name(&self) -> &'static str {
         "ReceiverInputDStream"
+    }
+    fn initialize(&self, _zero_time: Time) {
+        self.supervisor.mark_used();
+    }
+    fn clear_metadata(&self, threshold: Time) {
+        if let Some(ssc) = self.ssc.upgrade() {
+            ssc.block_tracker.cleanup_old_batches(self.supervisor.shared.stream_id, threshold);
+        }
     }
 }
 
