@@ -33,6 +33,10 @@ impl<T: Data> DStreamOp<T> for WindowedDStream<T> {
     fn parent_remember_extra(&self) -> Duration {
         self.window
     }
+    fn persist(&self, level: StorageLevel) -> bool {
+        self.parent.persist(level);
+        true
+    }
 }
 
 /// Spark's check that a window and its slide are multiples of the parent's slide, reported by
