@@ -30,6 +30,8 @@ const KNOWN_KEYS: &[(&str, Option<&str>)] = &[
     ("spark.streaming.blockQueueSize", Some("10")),
     // Ember's own: a receiver's block is cut early at this many records (see the README).
     ("ember.streaming.blockMaxRecords", Some("250000")),
+    // Ember's own: a socket text stream skips a line longer than this (see the README).
+    ("ember.streaming.socket.maxLineBytes", Some("1m")),
     ("spark.streaming.receiver.maxRate", None),
     ("spark.streaming.backpressure.enabled", Some("false")),
     ("spark.streaming.backpressure.initialRate", None),

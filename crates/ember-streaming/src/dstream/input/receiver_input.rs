@@ -46,7 +46,13 @@ impl StreamingContext {
     /// The value `read` for `key` if it is set and not zero. Otherwise start will fail with the
     /// problem ("'key' should be a positive value", or the parse error), and `fallback` stands
     /// in until then.
-    fn positive_conf<V>(&self, key: &str, read: Result<Option<V>>, is_zero: impl Fn(&V) -> bool, fallback: V) -> V {
+    pub(super) fn positive_conf<V>(
+        &self,
+        key: &str,
+        read: Result<Option<V>>,
+        is_zero: impl Fn(&V) -> bool,
+        fallback: V,
+    ) -> V {
         match read {
             Ok(Some(value)) if !is_zero(&value) => value,
             Ok(_) => {
