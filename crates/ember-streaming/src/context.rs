@@ -36,6 +36,8 @@ struct Status {
 struct Runtime {
     generator: JobGenerator,
     scheduler: Arc<JobScheduler>,
+    /// How long a graceful stop waits for received data to be allocated to batches.
+    graceful_stop_timeout: Duration,
 }
 
 pub(crate) struct SscInner {
@@ -84,6 +86,26 @@ fn install_shutdown_handler() {
             tracing::warn!("Could not install the SIGINT/SIGTERM handler ({e}); stop the context yourself");
         }
     });
+}
+
+/// Lets batches take every record already received (Spark's `JobGenerator.stop` waits for the
+/// receiver tracker to have no unallocated blocks) within `timeout`; says what it drops after.
+fn wait_for_received_data(receivers: &[Arc<dyn ReceiverControl>], timeout: Duration) {
+    let deadline = std::time::Instant::now() + timeout;
+    while receivers.iter().any(|r| r.pending_records() > 0) {
+        if std::time::Instant::now() >= deadline {
+            let pending: Vec<(usize, u64)> =
+                receivers.iter().map(|r| (r.stream_id(), r.pending_records())).filter(|(_, n)| *n > 0).collect();
+            let records: u64 = pending.iter().map(|(_, n)| n).sum();
+            let streams: Vec<usize> = pending.iter().map(|(id, _)| *id).collect();
+            tracing::warn!(
+                "Timed out while stopping the job generator (timeout = {} ms): {records} received records of input streams {streams:?} were not processed",
+                timeout.as_millis()
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Runs DStream programs: a batch of jobs every batch interval.
@@ -212,10 +234,13 @@ impl StreamingContext {
                 "Only one StreamingContext may be started in this process. Stop the running one first.".into(),
             ));
         }
-        if let Err(e) = self.validate() {
-            self.inner.status.lock().state = StreamingContextState::Stopped;
-            return Err(e);
-        }
+        let graceful_stop_timeout = match self.validate() {
+            Ok(timeout) => timeout,
+            Err(e) => {
+                self.inner.status.lock().state = StreamingContextState::Stopped;
+                return Err(e);
+            }
+        };
         let batch_ms = self.inner.batch.as_millis() as u64;
         let first = Time::from_millis((self.inner.clock.now_ms() / batch_ms + 1) * batch_ms);
         let zero = first - self.inner.batch;
@@ -244,7 +269,7 @@ impl StreamingContext {
             }
         }
         let generator = JobGenerator::start(self.inner.clone(), first);
-        *self.inner.runtime.lock() = Some(Runtime { generator, scheduler });
+        *self.inner.runtime.lock() = Some(Runtime { generator, scheduler, graceful_stop_timeout });
         self.inner.status.lock().state = StreamingContextState::Active;
         *active = Some(Arc::downgrade(&self.inner));
         install_shutdown_handler();
@@ -253,7 +278,9 @@ impl StreamingContext {
         Ok(())
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Spark's checks before start; returns the graceful stop timeout
+    /// (`spark.streaming.gracefulStopTimeout`, ten batches unless set).
+    fn validate(&self) -> Result<Duration> {
         if let Some(e) = self.inner.config_errors.lock().first() {
             return Err(e.clone());
         }
@@ -263,7 +290,9 @@ impl StreamingContext {
         if self.inner.outputs.lock().is_empty() {
             return Err(Error::IllegalArgument("No output operations registered, so nothing to execute".into()));
         }
-        Ok(())
+        let timeout =
+            self.inner.ctx.conf().get_duration("spark.streaming.gracefulStopTimeout", Duration::from_millis(1))?;
+        Ok(timeout.unwrap_or(self.inner.batch * 10))
     }
 
     /// Checkpoint intervals and directory of every stream (after `initialize` set defaults).
@@ -284,20 +313,7 @@ impl StreamingContext {
                     receiver.stop();
                 }
                 if graceful {
-                    // Let batches take every record already received (Spark waits for the
-                    // receiver tracker to have no unallocated blocks), within the timeout.
-                    let timeout = self
-                        .inner
-                        .ctx
-                        .conf()
-                        .get_duration("spark.streaming.gracefulStopTimeout", Duration::from_millis(1))
-                        .ok()
-                        .flatten()
-                        .unwrap_or(self.inner.batch * 10);
-                    let deadline = std::time::Instant::now() + timeout;
-                    while receivers.iter().any(|r| r.has_pending()) && std::time::Instant::now() < deadline {
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
+                    wait_for_received_data(&receivers, runtime.graceful_stop_timeout);
                 }
                 runtime.generator.stop(&self.inner);
                 runtime.scheduler.stop(graceful);

@@ -90,10 +90,10 @@ impl<T> BlockGenerator<T> {
         std::mem::take(&mut *self.blocks.lock())
     }
 
-    /// Whether records are waiting to be taken by a batch.
-    pub(crate) fn has_pending(&self) -> bool {
+    /// How many records wait to be taken by a batch (buffered or in stored blocks).
+    pub(crate) fn pending_records(&self) -> u64 {
         let buffer = self.buffer.lock();
-        !buffer.is_empty() || !self.blocks.lock().is_empty()
+        buffer.len() as u64 + self.blocks.lock().iter().map(|b| b.records()).sum::<u64>()
     }
 }
 
@@ -122,7 +122,7 @@ mod tests {
         g.add_block(vec![6, 7]).unwrap();
         g.cut().unwrap();
         assert_eq!(take(&ctx, &g), vec![vec![0, 1, 2, 3, 4], vec![6, 7], vec![5]]);
-        assert!(!g.has_pending());
+        assert_eq!(g.pending_records(), 0);
         assert_eq!(ctx.block_manager_stats().blocks, 0, "taken blocks leave the store with their RDD");
     }
 

@@ -130,7 +130,8 @@ impl<T: Data> Shared<T> {
 pub(crate) trait ReceiverControl: Send + Sync {
     fn start(&self);
     fn stop(&self);
-    fn has_pending(&self) -> bool;
+    /// Records received and not yet allocated to a batch.
+    fn pending_records(&self) -> u64;
     fn info(&self) -> ReceiverInfo;
     /// The input stream this receiver feeds.
     fn stream_id(&self) -> usize;
@@ -204,8 +205,8 @@ impl<T: Data> ReceiverControl for Supervisor<T> {
         self.stop_timer.store(true, Ordering::SeqCst);
     }
 
-    fn has_pending(&self) -> bool {
-        self.shared.blocks.has_pending()
+    fn pending_records(&self) -> u64 {
+        self.shared.blocks.pending_records()
     }
 
     fn info(&self) -> ReceiverInfo {

@@ -18,6 +18,8 @@ struct JobSet {
     time: Time,
     remaining: AtomicUsize,
     failed: AtomicBool,
+    /// A job of this batch was dropped by a non-graceful stop: the batch did not run.
+    skipped: AtomicBool,
     info: Mutex<BatchInfo>,
 }
 
@@ -89,10 +91,21 @@ impl JobScheduler {
                 .name(format!("streaming-job-executor-{i}"))
                 .spawn(move || {
                     while let Ok((set, op_id, job)) = rx.recv() {
-                        if !skip.load(Ordering::SeqCst) {
+                        if skip.load(Ordering::SeqCst) {
+                            set.skipped.store(true, Ordering::SeqCst);
+                        } else {
                             run_job(&set, op_id, job, &cb);
                         }
-                        if set.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+                        if set.remaining.fetch_sub(1, Ordering::SeqCst) != 1 {
+                            continue;
+                        }
+                        if set.skipped.load(Ordering::SeqCst) {
+                            // Never reported as completed, nor as processed: it did not run.
+                            tracing::warn!(
+                                "Batch {} did not complete: the StreamingContext stopped without running its queued jobs (stop gracefully to process every generated batch)",
+                                set.time
+                            );
+                        } else {
                             let info = {
                                 let mut info = set.info.lock();
                                 info.processing_end_time_ms = Some(now_ms());
@@ -139,6 +152,7 @@ impl JobScheduler {
             time,
             remaining: AtomicUsize::new(jobs.len()),
             failed: AtomicBool::new(false),
+            skipped: AtomicBool::new(false),
             info: Mutex::new(info),
         });
         if let Some(sender) = &*self.sender.lock() {
@@ -148,7 +162,8 @@ impl JobScheduler {
         }
     }
 
-    /// Stops taking jobs; graceful runs every queued job first, otherwise only running ones end.
+    /// Stops taking jobs; graceful runs every queued job first, otherwise only running ones end
+    /// and the batches of the dropped jobs are reported as not run.
     pub(crate) fn stop(&self, graceful: bool) {
         if !graceful {
             self.skip_queued.store(true, Ordering::SeqCst);

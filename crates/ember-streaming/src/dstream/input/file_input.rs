@@ -129,8 +129,10 @@ impl StreamingContext {
         let conf = self.spark_context().conf();
         let remember = conf
             .get_duration("spark.streaming.fileStream.minRememberDuration", Duration::from_secs(1))
-            .ok()
-            .flatten()
+            .unwrap_or_else(|e| {
+                self.inner.config_error(e);
+                None
+            })
             .unwrap_or(Duration::from_secs(60));
         let batches = remember.as_millis().div_ceil(self.batch_duration().as_millis().max(1)) as u32;
         let op = FileInputDStream {
