@@ -24,6 +24,7 @@ const KNOWN_KEYS: &[(&str, Option<&str>)] = &[
     ("spark.shuffle.compress", Some("true")),
     ("spark.shuffle.spill.compress", Some("true")),
     ("spark.checkpoint.compress", Some("false")),
+    ("spark.scheduler.listenerbus.eventqueue.capacity", Some("10000")),
     ("spark.ui.enabled", Some("true")),
     ("spark.ui.port", Some("4040")),
     ("spark.streaming.blockInterval", Some("200ms")),
@@ -254,7 +255,8 @@ fn parse_bytes(v: &str) -> Option<u64> {
         't' => (&lower[..lower.len() - 1], 1 << 40),
         _ => (lower, 1),
     };
-    num.trim().parse::<u64>().ok().map(|n| n * mult)
+    // An overflowing size is invalid, not wrapped (release) or a panic (debug).
+    num.trim().parse::<u64>().ok()?.checked_mul(mult)
 }
 
 fn parse_duration(v: &str, default_unit: Duration) -> Option<Duration> {
@@ -326,6 +328,18 @@ mod tests {
         assert_eq!(parse_duration("200ms", Duration::from_millis(1)), Some(Duration::from_millis(200)));
         assert_eq!(parse_duration("10s", Duration::from_millis(1)), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("5", Duration::from_secs(1)), Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn a_size_too_large_for_u64_is_an_invalid_value_not_a_wrapped_one() {
+        assert_eq!(parse_bytes("16777215t"), Some(16_777_215 << 40));
+        assert_eq!(parse_bytes("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_bytes("16777216t"), None, "2^24 TiB is 2^64 bytes");
+        assert_eq!(parse_bytes("99999999999t"), None);
+        assert_eq!(parse_bytes("99999999999999g"), None);
+        let err = Conf::empty().set("spark.driver.memory", "99999999999t").get_bytes("spark.driver.memory", 0);
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("'99999999999t'") && err.contains("spark.driver.memory"), "{err}");
     }
 
     #[test]

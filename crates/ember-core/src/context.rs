@@ -79,6 +79,7 @@ impl Context {
             local_dir.join("shuffle"),
             conf.get_bool("spark.shuffle.spill.compress", true)?,
         );
+        let bus_capacity = conf.get_usize("spark.scheduler.listenerbus.eventqueue.capacity")?;
         for (key, near) in conf.unknown_keys() {
             tracing::debug!("configuration key {key} is not used by Ember (closest known: {near:?})");
         }
@@ -87,7 +88,7 @@ impl Context {
                 threads: master.threads,
                 max_failures,
                 executor: Executor::new(master.threads)?,
-                bus: ListenerBus::new("ember-listener-bus"),
+                bus: ListenerBus::with_capacity("ember-listener-bus", bus_capacity),
                 blocks,
                 shuffles,
                 local_dir,
