@@ -2,8 +2,8 @@
 
 use crate::dstream::OutputOp;
 use crate::receiver::{ReceiverControl, ReceiverInfo};
-use crate::scheduler::job_scheduler_callbacks;
 use crate::scheduler::listener::{StreamingEvent, StreamingListener};
+use crate::scheduler::{job_scheduler_callbacks, on_streaming_thread};
 use crate::scheduler::{JobGenerator, JobScheduler, ReceivedBlockTracker};
 use crate::util::clock::{Clock, SystemClock};
 use crate::Time;
@@ -12,7 +12,7 @@ use ember_core::{Context, Error, Result};
 use parking_lot::{Condvar, Mutex};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// Where a `StreamingContext` is in its life (Spark's `StreamingContextState`).
@@ -28,6 +28,8 @@ pub enum StreamingContextState {
 
 struct Status {
     state: StreamingContextState,
+    /// A `stop` is under way: later calls wait for it (or return, from the threads it waits for).
+    stopping: bool,
     error: Option<Error>,
     generated: Option<Time>,
     processed: Option<Time>,
@@ -41,6 +43,8 @@ struct Runtime {
 }
 
 pub(crate) struct SscInner {
+    /// The users' handles (for `DStream::context`); the context stops when the last one goes.
+    handle: Weak<Handle>,
     pub(crate) ctx: Context,
     pub(crate) batch: Duration,
     pub(crate) clock: Arc<dyn Clock>,
@@ -60,33 +64,26 @@ pub(crate) struct SscInner {
     input_records: Mutex<BTreeMap<Time, BTreeMap<usize, u64>>>,
     next_stream: AtomicUsize,
     next_input: AtomicUsize,
+    /// Stop on SIGINT/SIGTERM even without `spark.streaming.stopGracefullyOnShutdown`.
+    stop_on_shutdown: std::sync::atomic::AtomicBool,
+}
+
+/// What every user-side clone of a `StreamingContext` shares. Threads of the context hold
+/// `SscInner` directly, so when the last user handle goes (an early `?` return, a panic
+/// unwinding through a test) the context is stopped instead of running on unreachable.
+struct Handle(Arc<SscInner>);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.0.status.lock().state == StreamingContextState::Active {
+            tracing::warn!("A started StreamingContext was dropped without stop(): stopping it now");
+            self.0.stop(false, false);
+        }
+    }
 }
 
 /// The one started-and-not-stopped context of this process (Spark allows one per JVM).
 static ACTIVE: std::sync::Mutex<Option<std::sync::Weak<SscInner>>> = std::sync::Mutex::new(None);
-
-/// On SIGINT or SIGTERM, stops the active context as Spark's shutdown hook does: gracefully if
-/// `spark.streaming.stopGracefullyOnShutdown` is true. A second signal exits at once.
-fn install_shutdown_handler() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let signals = AtomicUsize::new(0);
-        let installed = ctrlc::set_handler(move || {
-            let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone().and_then(|w| w.upgrade());
-            match active {
-                Some(inner) if signals.fetch_add(1, Ordering::SeqCst) == 0 => {
-                    let graceful = inner.ctx.conf().get_bool("spark.streaming.stopGracefullyOnShutdown", false);
-                    tracing::info!("Signal received: stopping the StreamingContext (graceful: {graceful:?})");
-                    StreamingContext { inner }.stop(false, graceful.unwrap_or(false));
-                }
-                _ => std::process::exit(130),
-            }
-        });
-        if let Err(e) = installed {
-            tracing::warn!("Could not install the SIGINT/SIGTERM handler ({e}); stop the context yourself");
-        }
-    });
-}
 
 /// Lets batches take every record already received (Spark's `JobGenerator.stop` waits for the
 /// receiver tracker to have no unallocated blocks) within `timeout`; says what it drops after.
@@ -127,6 +124,8 @@ fn wait_for_received_data(receivers: &[Arc<dyn ReceiverControl>], timeout: Durat
 #[derive(Clone)]
 pub struct StreamingContext {
     pub(crate) inner: Arc<SscInner>,
+    /// Held for its `Drop`: the last user handle stops a started context.
+    _handle: Arc<Handle>,
 }
 
 impl StreamingContext {
@@ -140,8 +139,13 @@ impl StreamingContext {
         if ctx.executor_threads() == 1 {
             tracing::debug!("local[1]: receivers run on their own threads in Ember, so one core is enough");
         }
-        StreamingContext {
-            inner: Arc::new(SscInner {
+        let bus_capacity = ctx
+            .conf()
+            .get_usize("spark.scheduler.listenerbus.eventqueue.capacity")
+            .unwrap_or(ember_core::event_bus::DEFAULT_CAPACITY);
+        let handle = Arc::new_cyclic(|handle| {
+            Handle(Arc::new(SscInner {
+                handle: handle.clone(),
                 ctx: ctx.clone(),
                 batch,
                 clock,
@@ -149,6 +153,7 @@ impl StreamingContext {
                 remember: Mutex::default(),
                 status: Mutex::new(Status {
                     state: StreamingContextState::Initialized,
+                    stopping: false,
                     error: None,
                     generated: None,
                     processed: None,
@@ -159,11 +164,36 @@ impl StreamingContext {
                 receivers: Mutex::default(),
                 block_tracker: ReceivedBlockTracker::default(),
                 config_errors: Mutex::default(),
-                listeners: EventBus::new("streaming-listener-bus"),
+                listeners: EventBus::with_capacity("streaming-listener-bus", bus_capacity),
                 input_records: Mutex::default(),
                 next_stream: AtomicUsize::new(0),
                 next_input: AtomicUsize::new(0),
-            }),
+                stop_on_shutdown: std::sync::atomic::AtomicBool::new(false),
+            }))
+        });
+        StreamingContext { inner: handle.0.clone(), _handle: handle }
+    }
+
+    /// A user handle to the context `inner` belongs to, while one exists.
+    pub(crate) fn from_inner(inner: &Arc<SscInner>) -> Option<StreamingContext> {
+        inner.handle.upgrade().map(|handle| StreamingContext { inner: inner.clone(), _handle: handle })
+    }
+
+    /// Stops this context on SIGINT or SIGTERM, as Spark's shutdown hook does: gracefully if
+    /// `spark.streaming.stopGracefullyOnShutdown` is true. Setting that key asks for it too;
+    /// without either, Ember installs no signal handler and a signal does what it did before.
+    /// A second signal, or a signal with no running context, takes its previous course.
+    ///
+    /// ```no_run
+    /// # let ssc = ember_streaming::StreamingContext::new(&ember_core::Context::local(2).unwrap(), std::time::Duration::from_secs(1));
+    /// ssc.stop_on_shutdown();
+    /// ssc.start().unwrap();
+    /// ssc.await_termination().unwrap(); // returns once Ctrl-C has stopped the context
+    /// ```
+    pub fn stop_on_shutdown(&self) {
+        self.inner.stop_on_shutdown.store(true, Ordering::SeqCst);
+        if self.state() == StreamingContextState::Active {
+            crate::shutdown_hook::install();
         }
     }
 
@@ -228,19 +258,43 @@ impl StreamingContext {
             }
             StreamingContextState::Initialized => {}
         }
-        let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
-        if active.is_some() {
-            return Err(Error::IllegalState(
-                "Only one StreamingContext may be started in this process. Stop the running one first.".into(),
-            ));
-        }
-        let graceful_stop_timeout = match self.validate() {
-            Ok(timeout) => timeout,
-            Err(e) => {
+        {
+            let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+            if active.as_ref().and_then(Weak::upgrade).is_some() {
+                return Err(Error::IllegalState(
+                    "Only one StreamingContext may be started in this process. Stop the running one first.".into(),
+                ));
+            }
+            if let Err(e) = self.start_batches() {
                 self.inner.status.lock().state = StreamingContextState::Stopped;
                 return Err(e);
             }
-        };
+            *active = Some(Arc::downgrade(&self.inner));
+        }
+        // Receivers start last, outside every lock: an `on_start` may stop its receiver or
+        // this whole context (Spark allows both).
+        let receivers = self.inner.receivers.lock().clone();
+        for receiver in receivers {
+            if receiver.is_used() {
+                receiver.start();
+            } else {
+                tracing::warn!(
+                    "Input stream {} is read by no output operation: its receiver is not started",
+                    receiver.stream_id()
+                );
+            }
+        }
+        if self.inner.stop_on_shutdown.load(Ordering::SeqCst)
+            || self.inner.ctx.conf().get_bool("spark.streaming.stopGracefullyOnShutdown", false)?
+        {
+            crate::shutdown_hook::install();
+        }
+        Ok(())
+    }
+
+    /// Validates the graph, then starts the job scheduler and the batch timer.
+    fn start_batches(&self) -> Result<()> {
+        let graceful_stop_timeout = self.validate()?;
         let batch_ms = self.inner.batch.as_millis() as u64;
         let first = Time::from_millis((self.inner.clock.now_ms() / batch_ms + 1) * batch_ms);
         let zero = first - self.inner.batch;
@@ -251,28 +305,13 @@ impl StreamingContext {
             // Always: windows extend their parents' remember durations from here.
             output.remember(remember.unwrap_or(Duration::ZERO));
         }
-        if let Err(e) = self.validate_streams() {
-            self.inner.status.lock().state = StreamingContextState::Stopped;
-            return Err(e);
-        }
+        self.validate_streams()?;
         let threads = self.inner.ctx.conf().get_usize("spark.streaming.concurrentJobs")?;
         let scheduler = Arc::new(JobScheduler::start(threads, job_scheduler_callbacks(Arc::downgrade(&self.inner)))?);
         *self.inner.scheduler.lock() = Some(scheduler.clone());
-        for receiver in self.inner.receivers.lock().iter() {
-            if receiver.is_used() {
-                receiver.start();
-            } else {
-                tracing::warn!(
-                    "Input stream {} is read by no output operation: its receiver is not started",
-                    receiver.stream_id()
-                );
-            }
-        }
         let generator = JobGenerator::start(self.inner.clone(), first);
         *self.inner.runtime.lock() = Some(Runtime { generator, scheduler, graceful_stop_timeout });
         self.inner.status.lock().state = StreamingContextState::Active;
-        *active = Some(Arc::downgrade(&self.inner));
-        install_shutdown_handler();
         self.inner.listeners.post(StreamingEvent::StreamingStarted(ember_core::listener::now_ms()));
         tracing::info!("StreamingContext started");
         Ok(())
@@ -304,34 +343,12 @@ impl StreamingContext {
     /// Stops the streams (and the engine context if `stop_context`). Graceful: every batch
     /// generated so far is processed first; otherwise queued jobs are dropped and only running
     /// ones finish. Stopping twice, or before start, only warns.
+    ///
+    /// May be called from anywhere, as in Spark: from an output operation or a transform (the
+    /// stop then does not wait for the job that called it, which ends when it returns), from a
+    /// receiver's `on_start`, or from several threads at once (later calls wait for the first).
     pub fn stop(&self, stop_context: bool, graceful: bool) {
-        let runtime = self.inner.runtime.lock().take();
-        match (self.state(), runtime) {
-            (StreamingContextState::Active, Some(mut runtime)) => {
-                let receivers = self.inner.receivers.lock().clone();
-                for receiver in &receivers {
-                    receiver.stop();
-                }
-                if graceful {
-                    wait_for_received_data(&receivers, runtime.graceful_stop_timeout);
-                }
-                runtime.generator.stop(&self.inner);
-                runtime.scheduler.stop(graceful);
-                self.inner.scheduler.lock().take();
-                let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
-                if active.as_ref().is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&self.inner))) {
-                    *active = None;
-                }
-                tracing::info!("StreamingContext stopped successfully");
-            }
-            (StreamingContextState::Initialized, _) => tracing::warn!("StreamingContext has not been started yet"),
-            _ => tracing::warn!("StreamingContext has already been stopped"),
-        }
-        self.inner.status.lock().state = StreamingContextState::Stopped;
-        self.inner.changed.notify_all();
-        if stop_context {
-            self.inner.ctx.stop();
-        }
+        self.inner.stop(stop_context, graceful);
     }
 
     /// Waits until the context is stopped; returns the first error a batch reported.
@@ -392,6 +409,69 @@ impl StreamingContext {
 }
 
 impl SscInner {
+    /// [`StreamingContext::stop`], for the context's own threads and handles.
+    pub(crate) fn stop(&self, stop_context: bool, graceful: bool) {
+        let state = {
+            let mut status = self.status.lock();
+            if status.stopping {
+                // Another stop is under way. Its caller may be waiting for this thread (a job
+                // or the batch timer calling stop), so only other threads wait for it.
+                if !on_streaming_thread() {
+                    while status.state != StreamingContextState::Stopped {
+                        self.changed.wait(&mut status);
+                    }
+                }
+                tracing::warn!("StreamingContext has already been stopped");
+                drop(status);
+                if stop_context {
+                    self.ctx.stop();
+                }
+                return;
+            }
+            status.stopping = true;
+            status.state
+        };
+        match state {
+            StreamingContextState::Active => self.stop_batches(graceful),
+            StreamingContextState::Initialized => tracing::warn!("StreamingContext has not been started yet"),
+            StreamingContextState::Stopped => tracing::warn!("StreamingContext has already been stopped"),
+        }
+        self.status.lock().state = StreamingContextState::Stopped;
+        self.changed.notify_all();
+        // Output operations may hold handles to this context (a `foreach_rdd` that stops it):
+        // letting them go, once stopped, lets the context be freed.
+        drop(std::mem::take(&mut *self.outputs.lock()));
+        if stop_context {
+            self.ctx.stop();
+        }
+    }
+
+    /// Stops receivers, the batch timer and the job scheduler, in Spark's order.
+    fn stop_batches(&self, graceful: bool) {
+        let receivers = self.receivers.lock().clone();
+        for receiver in &receivers {
+            receiver.stop();
+        }
+        if let Some(mut runtime) = self.runtime.lock().take() {
+            if graceful {
+                wait_for_received_data(&receivers, runtime.graceful_stop_timeout);
+            }
+            runtime.generator.stop(self);
+            runtime.scheduler.stop(graceful);
+        }
+        self.scheduler.lock().take();
+        let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+        if active.as_ref().is_some_and(|w| std::ptr::eq(w.as_ptr(), self)) {
+            *active = None;
+        }
+        tracing::info!("StreamingContext stopped successfully");
+    }
+
+    /// The one started and not yet stopped context of this process, if any.
+    pub(crate) fn active() -> Option<Arc<SscInner>> {
+        ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(Weak::upgrade)
+    }
+
     pub(crate) fn new_stream_id(&self) -> usize {
         self.next_stream.fetch_add(1, Ordering::Relaxed)
     }

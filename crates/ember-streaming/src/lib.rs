@@ -25,6 +25,7 @@ pub mod dstream;
 mod rdd;
 pub mod receiver;
 pub mod scheduler;
+mod shutdown_hook;
 mod state;
 mod state_spec;
 pub mod testing;

@@ -215,7 +215,11 @@ impl<T: Data> DStream<T> {
 
     /// The `StreamingContext` this stream belongs to.
     pub fn context(&self) -> StreamingContext {
-        StreamingContext { inner: self.node.ssc.upgrade().expect("the StreamingContext of this DStream was dropped") }
+        self.node
+            .ssc
+            .upgrade()
+            .and_then(|inner| StreamingContext::from_inner(&inner))
+            .expect("the StreamingContext of this DStream was dropped")
     }
 
     /// Time between this stream's RDDs (the batch interval, or a window's slide).

@@ -33,6 +33,9 @@ pub(crate) struct Shared<T: Data> {
     last_error: Mutex<String>,
     /// Where receiver events go (the context's listener bus).
     events: Box<dyn Fn(StreamingEvent) + Send + Sync>,
+    /// The thread running `on_start`, which holds the receiver: a stop it asks for runs
+    /// `on_stop` once `on_start` has returned, instead of waiting for itself.
+    starting: Mutex<Option<std::thread::ThreadId>>,
 }
 
 impl<T: Data> Shared<T> {
@@ -88,10 +91,25 @@ impl<T: Data> Shared<T> {
         (this.events)(StreamingEvent::ReceiverStarted(this.info()));
         let ctx = ReceiverContext { shared: this.clone(), generation };
         // A receiver that panics in on_start is reported and restarted, never fatal.
-        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.receiver.lock().on_start(ctx)));
+        let started = {
+            let mut receiver = this.receiver.lock();
+            *this.starting.lock() = Some(std::thread::current().id());
+            let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| receiver.on_start(ctx)));
+            this.starting.lock().take();
+            started
+        };
         if started.is_err() {
             Shared::restart(this, &format!("Error starting receiver {}", this.stream_id));
+        } else if *this.state.lock() == State::Stopped {
+            // on_start stopped the receiver (or the context): its on_stop runs now.
+            this.run_on_stop();
         }
+    }
+
+    /// Calls the receiver's `on_stop` (a panic in it is caught) and reports the stop.
+    fn run_on_stop(&self) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.receiver.lock().on_stop()));
+        (self.events)(StreamingEvent::ReceiverStopped(self.info()));
     }
 
     pub(crate) fn restart(this: &Arc<Self>, message: &str) {
@@ -106,8 +124,7 @@ impl<T: Data> Shared<T> {
         this.restarts.fetch_add(1, Ordering::Relaxed);
         let shared = this.clone();
         std::thread::spawn(move || {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.receiver.lock().on_stop()));
-            (shared.events)(StreamingEvent::ReceiverStopped(shared.info()));
+            shared.run_on_stop();
             std::thread::sleep(shared.restart_delay);
             if *shared.state.lock() == State::Restarting {
                 Shared::start_receiver(&shared);
@@ -119,8 +136,9 @@ impl<T: Data> Shared<T> {
         let previous = std::mem::replace(&mut *this.state.lock(), State::Stopped);
         if previous == State::Started {
             tracing::info!("Stopping receiver {}: {message}", this.stream_id);
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.receiver.lock().on_stop()));
-            (this.events)(StreamingEvent::ReceiverStopped(this.info()));
+            if *this.starting.lock() != Some(std::thread::current().id()) {
+                this.run_on_stop();
+            }
         }
         this.cut_block();
     }
@@ -172,6 +190,7 @@ impl<T: Data> Supervisor<T> {
                 restarts: AtomicU64::new(0),
                 last_error: Mutex::default(),
                 events,
+                starting: Mutex::default(),
             }),
             block_interval,
             stop_timer: Arc::new(AtomicBool::new(false)),

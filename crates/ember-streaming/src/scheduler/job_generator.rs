@@ -20,6 +20,7 @@ impl JobGenerator {
         let thread = std::thread::Builder::new()
             .name("JobGenerator".into())
             .spawn(move || {
+                super::mark_streaming_thread();
                 let mut time = first_batch;
                 while ssc.clock.wait_till(time.millis(), &flag) {
                     ssc.generate_batch(time);
@@ -30,12 +31,15 @@ impl JobGenerator {
         JobGenerator { stop, thread: Some(thread) }
     }
 
-    /// Stops the timer (a batch being generated finishes first).
+    /// Stops the timer (a batch being generated finishes first). Called from the timer's own
+    /// thread (a transform that stops the context), it does not wait for itself.
     pub(crate) fn stop(&mut self, ssc: &SscInner) {
         self.stop.store(true, Ordering::SeqCst);
         ssc.clock.wake();
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
         }
     }
 }

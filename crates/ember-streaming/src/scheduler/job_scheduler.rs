@@ -90,6 +90,7 @@ impl JobScheduler {
             let worker = std::thread::Builder::new()
                 .name(format!("streaming-job-executor-{i}"))
                 .spawn(move || {
+                    super::mark_streaming_thread();
                     while let Ok((set, op_id, job)) = rx.recv() {
                         if skip.load(Ordering::SeqCst) {
                             set.skipped.store(true, Ordering::SeqCst);
@@ -169,8 +170,13 @@ impl JobScheduler {
             self.skip_queued.store(true, Ordering::SeqCst);
         }
         self.sender.lock().take();
-        for worker in self.workers.lock().drain(..) {
-            let _ = worker.join();
+        // A job that stops the context is not waited for by itself: its thread goes on to
+        // finish the queue (graceful) or skip it, then ends.
+        let me = std::thread::current().id();
+        for worker in std::mem::take(&mut *self.workers.lock()) {
+            if worker.thread().id() != me {
+                let _ = worker.join();
+            }
         }
     }
 }

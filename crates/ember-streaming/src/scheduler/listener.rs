@@ -4,6 +4,7 @@
 use crate::receiver::ReceiverInfo;
 use crate::Time;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// One output operation's run in one batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +68,20 @@ impl BatchInfo {
     }
 }
 
+/// A file an input stream listed but could not read, and so skipped (a file stream's dangling
+/// symlink, say). Reported once while the file stays listed with the same problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedInputFile {
+    /// The input stream that skipped it.
+    pub stream_id: usize,
+    /// The batch whose listing found it.
+    pub batch_time: Time,
+    /// The file (the directory itself when the listing could not name the entry).
+    pub path: PathBuf,
+    /// Why it could not be read, e.g. `No such file or directory (os error 2)`.
+    pub reason: String,
+}
+
 /// A streaming event (Spark's `StreamingListenerEvent`s).
 #[derive(Debug, Clone)]
 pub enum StreamingEvent {
@@ -88,6 +103,8 @@ pub enum StreamingEvent {
     OutputOperationStarted(OutputOperationInfo),
     /// An output operation's job finished.
     OutputOperationCompleted(OutputOperationInfo),
+    /// An input stream skipped a file it could not read (Ember's; Spark only logs).
+    InputFileSkipped(SkippedInputFile),
 }
 
 /// Receives streaming events on the listener thread, in order. Every method defaults to
@@ -121,6 +138,8 @@ pub trait StreamingListener: Send + Sync + 'static {
     fn on_output_operation_started(&self, _op: &OutputOperationInfo) {}
     /// See [`StreamingEvent::OutputOperationCompleted`].
     fn on_output_operation_completed(&self, _op: &OutputOperationInfo) {}
+    /// See [`StreamingEvent::InputFileSkipped`].
+    fn on_input_file_skipped(&self, _file: &SkippedInputFile) {}
 }
 
 impl StreamingEvent {
@@ -135,6 +154,7 @@ impl StreamingEvent {
             StreamingEvent::BatchCompleted(b) => listener.on_batch_completed(b),
             StreamingEvent::OutputOperationStarted(o) => listener.on_output_operation_started(o),
             StreamingEvent::OutputOperationCompleted(o) => listener.on_output_operation_completed(o),
+            StreamingEvent::InputFileSkipped(f) => listener.on_input_file_skipped(f),
         }
     }
 }

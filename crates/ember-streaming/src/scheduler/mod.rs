@@ -25,7 +25,24 @@ impl Job {
 }
 
 use crate::context::SscInner;
+use std::cell::Cell;
 use std::sync::Weak;
+
+thread_local! {
+    /// Set on the batch timer's and the job scheduler's threads.
+    static STREAMING_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as one a `stop` waits for.
+pub(crate) fn mark_streaming_thread() {
+    STREAMING_THREAD.with(|t| t.set(true));
+}
+
+/// Whether the caller runs on a thread a `stop` waits for (a job or the batch timer): such a
+/// caller must never wait for a `stop` in turn.
+pub(crate) fn on_streaming_thread() -> bool {
+    STREAMING_THREAD.with(Cell::get)
+}
 
 /// Wires the scheduler's failures and completed batches back to the context.
 pub(crate) fn job_scheduler_callbacks(ssc: Weak<SscInner>) -> job_scheduler::SchedulerCallbacks {

@@ -96,6 +96,8 @@ fn main() -> ember::Result<()> {
             let ssc = StreamingContext::new(&ctx, Duration::from_millis(batch_ms));
             let lines = ssc.receiver_stream(ember::demo::GeneratedText::new(rate, 10_000, 42));
             streaming_word_count(&lines).print();
+            // Ctrl-C stops the job cleanly (gracefully when spark.streaming.stopGracefullyOnShutdown is set).
+            ssc.stop_on_shutdown();
             ssc.start()?;
             let finished = ssc.await_termination_or_timeout(Duration::from_secs(seconds))?;
             if !finished {
@@ -106,6 +108,7 @@ fn main() -> ember::Result<()> {
             let ctx = Context::new(Conf::new().master(&cli.master).app_name("NetworkWordCount"))?;
             let ssc = StreamingContext::new(&ctx, Duration::from_millis(batch_ms));
             streaming_word_count(&ssc.socket_text_stream(&host, port)).print();
+            ssc.stop_on_shutdown();
             ssc.start()?;
             ssc.await_termination()?;
         }
