@@ -67,17 +67,19 @@ impl<K: Key, V: Data, C: Data> ShuffleDep for ShuffleDependency<K, V, C> {
     }
     fn run_map_task(&self, tc: &TaskContext) {
         let manager = self.ctx.shuffle_manager();
+        // The writers hold the task's execution memory in a guard that returns it if the task
+        // fails (user code panics mid-partition); on success it passes to the map output.
         let chunks = tc.counted(self.parent.chunks(tc.partition_id(), tc));
         match &self.map_side {
             MapSide::Combine(agg, partitioner) => {
                 let tables = self.tables.lock().pop().unwrap_or_default();
                 let (out, memory, tables) = write_combined(manager, chunks, partitioner.as_ref(), agg, tables, tc);
-                manager.put_output(self.id, tc.partition_id(), out, memory);
+                manager.put_output(self.id, tc.partition_id(), out, memory.hand_over());
                 self.tables.lock().push(tables);
             }
             MapSide::Plain(route) => {
                 let (out, memory) = write_plain(manager, chunks.flatten(), route.as_ref(), self.reducers, tc);
-                manager.put_output(self.id, tc.partition_id(), out, memory);
+                manager.put_output(self.id, tc.partition_id(), out, memory.hand_over());
             }
         }
     }

@@ -6,7 +6,7 @@ use super::{MapOutput, Segment, ShuffleManager, SpillFile};
 use crate::partitioner::Partitioner;
 use crate::rdd::shuffled::Aggregator;
 use crate::scheduler::{raise, TaskContext, TaskMetrics};
-use crate::storage::estimate_size;
+use crate::storage::{estimate_size, ExecutionMemory};
 use crate::{codec, Data, Error, Key, Result};
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,17 +16,17 @@ use std::sync::Arc;
 const CHECK_EVERY: usize = 8192;
 static SPILL_IDS: AtomicU64 = AtomicU64::new(0);
 
-/// Tracks a map task's estimated memory against what it has claimed from the budget.
+/// Tracks a map task's estimated memory against what it has claimed from the budget (held
+/// in a guard, so a task that fails part way returns it).
 struct MemoryTracker<'a> {
-    manager: &'a ShuffleManager,
-    claimed: u64,
+    memory: ExecutionMemory<'a>,
     per_entry: u64,
     sampled_at: usize,
 }
 
 impl<'a> MemoryTracker<'a> {
     fn new(manager: &'a ShuffleManager) -> Self {
-        MemoryTracker { manager, claimed: 0, per_entry: 0, sampled_at: 0 }
+        MemoryTracker { memory: ExecutionMemory::new(manager.blocks()), per_entry: 0, sampled_at: 0 }
     }
 
     /// True if the task may keep `entries` in memory; `sample` re-estimates the entry size
@@ -36,22 +36,8 @@ impl<'a> MemoryTracker<'a> {
             self.per_entry = sample().max(1);
             self.sampled_at = entries.max(1);
         }
-        let estimate = self.per_entry * entries as u64;
-        if estimate <= self.claimed {
-            return true;
-        }
-        let want = (estimate - self.claimed).max(estimate / 2);
-        if self.manager.blocks().acquire_execution(want) {
-            self.claimed += want;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn release(&mut self) {
-        self.manager.blocks().release_execution(self.claimed);
-        self.claimed = 0;
+        let (estimate, held) = (self.per_entry * entries as u64, self.memory.held());
+        estimate <= held || self.memory.acquire((estimate - held).max(estimate / 2))
     }
 }
 
@@ -86,15 +72,17 @@ fn append<K, C>(out: &mut [Vec<Segment<K, C>>], segments: Vec<Segment<K, C>>) {
 }
 
 /// Map-side combine: one hash map per bucket, merged values per key. `maps` are empty tables
-/// to reuse (their capacity saves regrowing them in every task); they come back drained.
-pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
-    manager: &ShuffleManager,
+/// to reuse (their capacity saves regrowing them in every task); they come back drained. The
+/// output comes with the execution memory it holds (returned if the task fails before handing
+/// it over).
+pub(crate) fn write_combined<'a, K: Key, V: Data, C: Data>(
+    manager: &'a ShuffleManager,
     chunks: impl Iterator<Item = Vec<(K, V)>>,
     partitioner: &dyn Partitioner<K>,
     agg: &Aggregator<V, C>,
     mut maps: Vec<CombineMap<K, C>>,
     tc: &TaskContext,
-) -> (MapOutput<K, C>, u64, Vec<CombineMap<K, C>>) {
+) -> (MapOutput<K, C>, ExecutionMemory<'a>, Vec<CombineMap<K, C>>) {
     let n = partitioner.num_partitions();
     let new_maps = || (0..n).map(|_| CombineMap::new()).collect::<Vec<CombineMap<K, C>>>();
     if maps.len() != n {
@@ -102,7 +90,7 @@ pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
     }
     let (create, merge_value) = (agg.create.as_ref(), agg.merge_value.as_ref());
     let mut out: Vec<Vec<Segment<K, C>>> = (0..n).map(|_| Vec::new()).collect();
-    let mut memory = MemoryTracker::new(manager);
+    let mut tracker = MemoryTracker::new(manager);
     let mut scratch = ChunkScratch::default();
     let (mut seen, mut entries, mut since_check) = (0u64, 0usize, 0usize);
     for chunk in chunks {
@@ -116,35 +104,36 @@ pub(crate) fn write_combined<K: Key, V: Data, C: Data>(
                 let sample: Vec<&(K, Option<C>)> = maps.iter().flat_map(|m| m.sample(4)).take(32).collect();
                 estimate_size(&sample) / sample.len().max(1) as u64 + 16
             };
-            if !memory.fits(entries, sample) {
+            if !tracker.fits(entries, sample) {
                 let buckets = drain(&mut maps);
                 append(&mut out, spill(manager, buckets, tc).unwrap_or_else(|e| raise(e)));
                 maps = new_maps();
                 entries = 0;
-                memory.release();
+                tracker.memory.release();
             }
         }
     }
     TaskMetrics::add(&tc.metrics.shuffle_records_written, seen);
     append(&mut out, drain(&mut maps).into_iter().map(|b| Segment::Memory(Arc::new(b))).collect());
-    (MapOutput { buckets: out }, memory.claimed, maps)
+    (MapOutput { buckets: out }, tracker.memory, maps)
 }
 
 fn drain<K: std::hash::Hash + Eq + 'static, C>(maps: &mut [CombineMap<K, C>]) -> Vec<Vec<(K, C)>> {
     maps.iter_mut().map(|m| m.drain().collect()).collect()
 }
 
-/// No aggregation: records are routed to their bucket as they are.
-pub(crate) fn write_plain<K: Data, V: Data>(
-    manager: &ShuffleManager,
+/// No aggregation: records are routed to their bucket as they are. The output comes with the
+/// execution memory it holds, as in [`write_combined`].
+pub(crate) fn write_plain<'a, K: Data, V: Data>(
+    manager: &'a ShuffleManager,
     records: impl Iterator<Item = (K, V)>,
     partition: &dyn Fn(&K) -> usize,
     num_partitions: usize,
     tc: &TaskContext,
-) -> (MapOutput<K, V>, u64) {
+) -> (MapOutput<K, V>, ExecutionMemory<'a>) {
     let mut buckets: Vec<Vec<(K, V)>> = (0..num_partitions).map(|_| Vec::new()).collect();
     let mut out: Vec<Vec<Segment<K, V>>> = (0..num_partitions).map(|_| Vec::new()).collect();
-    let mut memory = MemoryTracker::new(manager);
+    let mut tracker = MemoryTracker::new(manager);
     let (mut seen, mut held) = (0u64, 0usize);
     for (k, v) in records {
         buckets[partition(&k)].push((k, v));
@@ -155,15 +144,15 @@ pub(crate) fn write_plain<K: Data, V: Data>(
                 let b = buckets.iter().find(|b| !b.is_empty()).map(|b| &b[..b.len().min(32)]).unwrap_or(&[]);
                 estimate_size(b) / b.len().max(1) as u64
             };
-            if !memory.fits(held, sample) {
+            if !tracker.fits(held, sample) {
                 let full = std::mem::replace(&mut buckets, (0..num_partitions).map(|_| Vec::new()).collect());
                 append(&mut out, spill(manager, full, tc).unwrap_or_else(|e| raise(e)));
                 held = 0;
-                memory.release();
+                tracker.memory.release();
             }
         }
     }
     TaskMetrics::add(&tc.metrics.shuffle_records_written, seen);
     append(&mut out, buckets.into_iter().map(|b| Segment::Memory(Arc::new(b))).collect());
-    (MapOutput { buckets: out }, memory.claimed)
+    (MapOutput { buckets: out }, tracker.memory)
 }
