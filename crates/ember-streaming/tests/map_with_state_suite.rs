@@ -1,5 +1,6 @@
-//! Ported from Spark's `MapWithStateSuite`, plus a panicking function, keys that cost nothing
-//! when idle, and a million keys of state within a memory ceiling from the block store.
+//! Ported from Spark's `MapWithStateSuite`, plus a panicking function and keys that cost nothing
+//! when idle. What a million keys of state really cost in memory is measured in
+//! `map_with_state_memory.rs`, a test binary of its own.
 
 mod common;
 use common::sorted;
@@ -115,7 +116,13 @@ fn initial_states_with_nothing_returned_from_the_function() {
         },
         7,
     );
-    assert!(mapped.iter().flatten().all(Option::is_none));
+    // Spark's advanced API drops a `None`, so each of Spark's output batches is empty; here the
+    // mapped stream carries the function's `Option`, one per record: a `None` for each of the
+    // batch's records (0, 1, 2, 3, 2, 1, 0), and nothing else.
+    let counts: Vec<usize> = mapped.iter().map(Vec::len).collect();
+    assert_eq!(counts, vec![0, 1, 2, 3, 2, 1, 0], "{mapped:?}");
+    let flattened: Vec<Vec<i32>> = mapped.into_iter().map(|b| b.into_iter().flatten().collect()).collect();
+    assert_eq!(flattened, vec![Vec::<i32>::new(); 7], "Spark's outputData: Seq.fill(7)(Seq.empty)");
     assert_eq!(
         states,
         pairs(&[
@@ -253,52 +260,6 @@ fn map_with_state_without_a_checkpoint_directory_is_refused_at_start() {
         err.to_string(),
         "requirement failed: The checkpoint directory has not been set. Please set it by StreamingContext.checkpoint()."
     );
-}
-
-#[test]
-fn a_million_keys_of_state_stay_within_the_memory_ceiling() {
-    const BATCHES: u64 = 100;
-    const KEYS_PER_BATCH: u64 = 10_000;
-    let _turn = context_turn();
-    let dir = tempfile::tempdir().unwrap();
-    let (ctx, ssc, clock) = queue_context(dir.path());
-    let queue = RddQueue::new();
-    let spec = StateSpec::function(|_, _: &String, v: Option<u64>, s: &mut State<u64>| {
-        let n = s.get_option().copied().unwrap_or(0) + v.unwrap_or(0);
-        s.update(n);
-    });
-    let stream = ssc.queue_stream(&queue, true).map_with_state(spec);
-    let last = Time::from_millis(BATCHES * 1000);
-    let keys = Arc::new(AtomicU64::new(0));
-    let sink = keys.clone();
-    stream.state_snapshots().foreach_rdd(move |rdd, time| -> ember_core::Result<()> {
-        if time == last {
-            sink.store(rdd.count()?, Ordering::Relaxed);
-        }
-        Ok(())
-    });
-    stream.count().foreach_rdd(|rdd, _| rdd.count().map(drop));
-    ssc.start().unwrap();
-    let mut memory = Vec::new();
-    for b in 0..BATCHES {
-        let words = (b * KEYS_PER_BATCH..(b + 1) * KEYS_PER_BATCH).map(|i| (format!("w{i:07}"), 1u64)).collect();
-        queue.push(ctx.parallelize(words, 2));
-        clock.advance(1000);
-        assert!(ssc.wait_for_batch(Time::from_millis((b + 1) * 1000), Duration::from_secs(60)), "batch {b}");
-        memory.push(ctx.block_manager_stats().state_memory);
-    }
-    ssc.stop(true, false);
-    let total = BATCHES * KEYS_PER_BATCH;
-    assert_eq!(keys.load(Ordering::Relaxed), total);
-    let per_key = memory.last().unwrap() / total;
-    // An 8-byte string key and a u64 state: entry, index and heap within issue 4's 100 bytes.
-    assert!((40..=100).contains(&per_key), "{per_key} bytes per key ({memory:?})");
-    // Memory follows the keys: half the batches, about half the memory.
-    let half = memory[BATCHES as usize / 2 - 1] as f64 / *memory.last().unwrap() as f64;
-    assert!((0.3..=0.7).contains(&half), "half the keys used {half:.2} of the memory");
-    drop(stream);
-    drop(ssc);
-    assert_eq!(ctx.block_manager_stats().state_memory, 0, "state is released with its stream");
 }
 
 #[test]

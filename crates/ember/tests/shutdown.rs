@@ -1,53 +1,210 @@
-//! The `ember` binary under SIGINT/SIGTERM: the running streaming job stops (gracefully when
-//! `spark.streaming.stopGracefullyOnShutdown` is set) and the process exits cleanly.
+//! Streaming programs under SIGINT/SIGTERM. A graceful stop on SIGINT processes the data that
+//! was in flight: the child (this test binary run again as `socket_word_count_child`) counts
+//! lines from a socket server the test runs, the test sends every line and then SIGINT before
+//! the batch that holds them has run, and the child's output must count each line exactly
+//! once. SIGTERM stops the `ember demo` command (non-graceful) and the process exits cleanly.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use ember::prelude::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-fn run_and_signal(signal: &str, graceful: bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ember"))
-        .args(["--master", "local[2]", "demo", "--seconds", "300", "--batch-ms", "200", "--rate", "2000"])
-        .env("EMBER_CONF_spark_streaming_stopGracefullyOnShutdown", graceful.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+/// Set (to the server's port) only in the child process.
+const CHILD_PORT: &str = "EMBER_SHUTDOWN_TEST_CHILD_PORT";
+/// Starts each line the child prints itself (the test harness prints on the same stream, and
+/// `test socket_word_count_child ... ` shares a line with the child's first output).
+const MARK: &str = "child> ";
+/// Long enough that the lines sent after one batch are still waiting when SIGINT arrives.
+const CHILD_BATCH_MS: u64 = 3000;
+const LINES: usize = 5000;
+
+/// The child program: prints `line <text>` for every line and `batch <ms> <count>` for every
+/// batch (empty ones too), then `stopped` once the context has stopped (each after [`MARK`]). It asks for the signal
+/// handler the way applications do, with `spark.streaming.stopGracefullyOnShutdown=true`.
+/// In the normal test run (no port set) it does nothing.
+#[test]
+fn socket_word_count_child() {
+    let Ok(port) = std::env::var(CHILD_PORT) else { return };
+    let conf = Conf::empty()
+        .master("local[2]")
+        .app_name("shutdown-test-child")
+        .set("spark.streaming.stopGracefullyOnShutdown", "true");
+    let ctx = Context::new(conf).unwrap();
+    let ssc = StreamingContext::new(&ctx, Duration::from_millis(CHILD_BATCH_MS));
+    ssc.socket_text_stream("127.0.0.1", port.parse().unwrap()).foreach_rdd(|rdd, time| -> ember::Result<()> {
+        let lines = rdd.collect()?;
+        let mut out = std::io::stdout().lock();
+        for line in &lines {
+            writeln!(out, "{MARK}line {line}").unwrap();
+        }
+        writeln!(out, "{MARK}batch {} {}", time.millis(), lines.len()).unwrap();
+        out.flush().unwrap();
+        Ok(())
+    });
+    ssc.start().unwrap();
+    ssc.await_termination().unwrap();
+    println!("{MARK}stopped");
+}
+
+/// Kills the child if the test fails before it exits.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Each line the child prints, as it prints it; with `mark`, only the lines carrying it, from
+/// the mark on.
+fn read_lines(child: &mut Child, mark: Option<&'static str>) -> Receiver<String> {
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in stdout.lines().map_while(Result::ok) {
+            let line = match mark {
+                None => line,
+                Some(mark) => match line.find(mark) {
+                    Some(at) => line[at + mark.len()..].to_string(),
+                    None => continue,
+                },
+            };
             let _ = tx.send(line);
         }
     });
+    rx
+}
+
+fn wait_for_exit(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return exit;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child did not exit after {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn accept_within(listener: &TcpListener, timeout: Duration) -> TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + timeout;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return stream;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("the child's receiver did not connect: {e}"),
+        }
+    }
+}
+
+#[test]
+fn sigint_stops_gracefully_and_processes_the_lines_in_flight() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut child = Reaped(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "socket_word_count_child", "--nocapture", "--test-threads=1"])
+            .env(CHILD_PORT, port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let out = read_lines(&mut child.0, Some(MARK));
+    let mut server = accept_within(&listener, Duration::from_secs(30));
+    // A batch has run (empty): the next one is CHILD_BATCH_MS away.
+    let mut printed = Vec::new();
+    loop {
+        match out.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.starts_with("batch ") => {
+                printed.push(line);
+                break;
+            }
+            Ok(line) => printed.push(line),
+            Err(e) => panic!("the child printed no batch ({e:?}): {printed:?}"),
+        }
+    }
+    let sent_at = Instant::now();
+    let mut all = String::new();
+    for i in 0..LINES {
+        all.push_str(&format!("l{i}\n"));
+    }
+    server.write_all(all.as_bytes()).unwrap();
+    server.flush().unwrap();
+    // Time for the receiver to read them off the socket, well before the next batch.
+    std::thread::sleep(Duration::from_millis(500));
+    while let Ok(line) = out.try_recv() {
+        printed.push(line);
+    }
+    let elapsed = sent_at.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(CHILD_BATCH_MS - 1000) && !printed.iter().any(|l| l.starts_with("line ")),
+        "the lines must still be in flight when SIGINT is sent ({elapsed:?} after sending): {printed:?}"
+    );
+    let status = Command::new("kill").args(["-INT", &child.0.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = wait_for_exit(&mut child.0, "SIGINT");
+    drop(server);
+    loop {
+        match out.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => printed.push(line),
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => panic!("the child's stdout stayed open after it exited"),
+        }
+    }
+    assert!(exit.success(), "SIGINT: {exit:?}; printed {:?}", &printed[printed.len().saturating_sub(5)..]);
+    assert_eq!(printed.last().map(String::as_str), Some("stopped"), "await_termination returned");
+    let counted: usize = printed
+        .iter()
+        .filter_map(|l| l.strip_prefix("batch "))
+        .map(|b| b.split(' ').nth(1).unwrap().parse::<usize>().unwrap())
+        .sum();
+    let mut seen = vec![0u32; LINES];
+    for line in printed.iter().filter_map(|l| l.strip_prefix("line l")) {
+        seen[line.parse::<usize>().unwrap()] += 1;
+    }
+    let lost = seen.iter().filter(|n| **n == 0).count();
+    let repeated = seen.iter().filter(|n| **n > 1).count();
+    assert_eq!((counted, lost, repeated), (LINES, 0, 0), "lines counted, lost and counted twice");
+}
+
+#[test]
+fn sigterm_stops_the_streaming_job() {
+    let mut child = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_ember"))
+            .args(["--master", "local[2]", "demo", "--seconds", "300", "--batch-ms", "200", "--rate", "2000"])
+            .env("EMBER_CONF_spark_streaming_stopGracefullyOnShutdown", "false")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let out = read_lines(&mut child.0, None);
     // Wait for the first printed batch: the job is running.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the demo prints batches");
+        let line = out.recv_timeout(Duration::from_secs(30)).expect("the demo prints batches");
         if line.starts_with("Time: ") {
             break;
         }
         assert!(Instant::now() < deadline, "no batch printed");
     }
-    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "ember did not stop after {signal}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(exit.success(), "{signal}: {exit:?}");
-}
-
-#[test]
-fn sigint_stops_the_streaming_job_gracefully() {
-    run_and_signal("-INT", true);
-}
-
-#[test]
-fn sigterm_stops_the_streaming_job() {
-    run_and_signal("-TERM", false);
+    let exit = wait_for_exit(&mut child.0, "SIGTERM");
+    assert!(exit.success(), "SIGTERM: {exit:?}");
 }

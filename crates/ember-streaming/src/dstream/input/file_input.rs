@@ -2,14 +2,18 @@
 //! (Spark's `FileInputDStream`). Files are selected by modification time: a file is new at batch
 //! time `t` if `threshold < mtime <= t` and it was not selected within the remember window
 //! (`spark.streaming.fileStream.minRememberDuration`, 60 s). Write files elsewhere and move them
-//! in atomically, as Spark's guide asks: an appended file is not read again.
+//! in atomically, as Spark's guide asks: an appended file is not read again. A listed file that
+//! cannot be considered (a dangling symlink, an entry the listing cannot read, a name that is
+//! not UTF-8) is skipped with a warning and a [`SkippedInputFile`] event, once while it stays
+//! listed with the same problem; hidden files and directories are ignored without a word.
 
 use crate::context::SscInner;
 use crate::dstream::{AnyDStream, DStream, DStreamOp};
+use crate::scheduler::listener::{SkippedInputFile, StreamingEvent};
 use crate::{StreamingContext, Time};
 use ember_core::{Context, Data, Error, Rdd, Result};
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -27,13 +31,59 @@ struct FileInputDStream<T: Data> {
     ignore_before_ms: u64,
     /// Batch time → the files it selected, kept for the remember window.
     selected: Mutex<BTreeMap<Time, Vec<PathBuf>>>,
+    /// The (path, reason) pairs already reported as skipped: the last listing's problems, so a
+    /// file is reported once while it stays listed, and the set never outgrows the directory.
+    reported: Mutex<HashSet<(PathBuf, String)>>,
     read: Box<ReadFiles<T>>,
     stream_id: usize,
 }
 
-fn modified_ms(path: &Path) -> Option<u64> {
-    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
-    Some(modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64)
+/// What the listing makes of one directory entry.
+enum Listed {
+    /// A regular file modified at this epoch ms.
+    File(PathBuf, u64),
+    /// Hidden, a directory or another non-file: not the stream's business.
+    Ignored,
+    /// Could not be considered (the path, or the directory when the entry has none; why).
+    Unreadable(PathBuf, String),
+}
+
+fn list_entry(directory: &Path, entry: std::io::Result<std::fs::DirEntry>) -> Listed {
+    let path = match entry {
+        Ok(entry) => entry.path(),
+        Err(e) => return Listed::Unreadable(directory.to_path_buf(), format!("a directory entry cannot be read: {e}")),
+    };
+    let Some(name) = path.file_name() else { return Listed::Ignored };
+    if name.as_encoded_bytes().starts_with(b".") {
+        return Listed::Ignored;
+    }
+    if name.to_str().is_none() {
+        return Listed::Unreadable(path, "its name is not valid UTF-8".into());
+    }
+    // Follows symlinks: a dangling one is an error here.
+    let metadata = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(e) => {
+            return match std::fs::read_link(&path) {
+                Ok(target) => Listed::Unreadable(path, format!("{e} (a symbolic link to {})", target.display())),
+                // Gone since the listing (moved away): no longer listed.
+                Err(_) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(&path).is_err() => {
+                    Listed::Ignored
+                }
+                Err(_) => Listed::Unreadable(path, e.to_string()),
+            };
+        }
+    };
+    if !metadata.is_file() {
+        return Listed::Ignored;
+    }
+    let modified = metadata.modified().and_then(|m| {
+        m.duration_since(std::time::UNIX_EPOCH).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    });
+    match modified {
+        Ok(m) => Listed::File(path, m.as_millis() as u64),
+        Err(e) => Listed::Unreadable(path, format!("its modification time cannot be read: {e}")),
+    }
 }
 
 impl<T: Data> FileInputDStream<T> {
@@ -43,18 +93,54 @@ impl<T: Data> FileInputDStream<T> {
         let seen: Vec<&PathBuf> = selected.values().flatten().collect();
         let entries = std::fs::read_dir(&self.directory)
             .map_err(|e| Error::io(format!("listing file stream directory {}", self.directory.display()), e))?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.')))
-            .filter(|p| modified_ms(p).is_some_and(|m| m > threshold && m <= time.millis()))
-            .filter(|p| !seen.contains(&p))
-            .collect();
+        let mut files = Vec::new();
+        let mut unreadable = HashSet::new();
+        for entry in entries {
+            match list_entry(&self.directory, entry) {
+                Listed::File(path, modified) => {
+                    if modified > threshold && modified <= time.millis() && !seen.contains(&&path) {
+                        files.push(path);
+                    }
+                }
+                Listed::Ignored => {}
+                Listed::Unreadable(path, reason) => {
+                    unreadable.insert((path, reason));
+                }
+            }
+        }
         files.sort();
         selected.insert(time, files.clone());
         // Forget selections older than the remember window.
         let keep_from = time - self.remember;
         *selected = selected.split_off(&keep_from);
+        drop(selected);
+        self.report_unreadable(time, unreadable);
         Ok(files)
+    }
+
+    /// Warns about and posts each newly unreadable file; forgets the ones no longer listed.
+    fn report_unreadable(&self, time: Time, unreadable: HashSet<(PathBuf, String)>) {
+        let mut reported = self.reported.lock();
+        let mut new: Vec<&(PathBuf, String)> = unreadable.iter().filter(|p| !reported.contains(*p)).collect();
+        new.sort();
+        let ssc = self.ssc.upgrade();
+        for (path, reason) in new {
+            tracing::warn!(
+                "File stream {} (input stream {}) skipped {}: {reason}",
+                self.directory.display(),
+                self.stream_id,
+                path.display()
+            );
+            if let Some(ssc) = &ssc {
+                ssc.listeners.post(StreamingEvent::InputFileSkipped(SkippedInputFile {
+                    stream_id: self.stream_id,
+                    batch_time: time,
+                    path: path.clone(),
+                    reason: reason.clone(),
+                }));
+            }
+        }
+        *reported = unreadable;
     }
 }
 
@@ -143,6 +229,7 @@ impl StreamingContext {
             remember: self.batch_duration() * batches,
             ignore_before_ms: if new_files_only { self.inner.clock.now_ms() } else { 0 },
             selected: Mutex::default(),
+            reported: Mutex::default(),
             read: Box::new(read),
             stream_id: self.inner.new_input_stream_id(),
         };
