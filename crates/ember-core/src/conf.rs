@@ -53,6 +53,8 @@ const KNOWN_KEYS: &[(&str, Option<&str>)] = &[
     ("spark.streaming.stopSparkContextByDefault", Some("true")),
     ("spark.streaming.gracefulStopTimeout", None),
     ("spark.streaming.concurrentJobs", Some("1")),
+    // Ember's own: jobs waiting to run before batch generation waits for room (see the README).
+    ("ember.streaming.jobQueueCapacity", Some("1000")),
     ("spark.streaming.ui.retainedBatches", Some("1000")),
     ("spark.streaming.receiverRestartDelay", Some("2000")),
     ("spark.streaming.manualClock.jump", Some("0")),

@@ -306,8 +306,11 @@ impl StreamingContext {
             output.remember(remember.unwrap_or(Duration::ZERO));
         }
         self.validate_streams()?;
-        let threads = self.inner.ctx.conf().get_usize("spark.streaming.concurrentJobs")?;
-        let scheduler = Arc::new(JobScheduler::start(threads, job_scheduler_callbacks(Arc::downgrade(&self.inner)))?);
+        let conf = self.inner.ctx.conf();
+        let (threads, capacity) =
+            (conf.get_usize("spark.streaming.concurrentJobs")?, conf.get_usize("ember.streaming.jobQueueCapacity")?);
+        let callbacks = job_scheduler_callbacks(Arc::downgrade(&self.inner));
+        let scheduler = Arc::new(JobScheduler::start(threads, capacity, callbacks)?);
         *self.inner.scheduler.lock() = Some(scheduler.clone());
         let generator = JobGenerator::start(self.inner.clone(), first);
         *self.inner.runtime.lock() = Some(Runtime { generator, scheduler, graceful_stop_timeout });
@@ -455,6 +458,8 @@ impl SscInner {
         if let Some(mut runtime) = self.runtime.lock().take() {
             if graceful {
                 wait_for_received_data(&receivers, runtime.graceful_stop_timeout);
+            } else {
+                runtime.scheduler.drop_queued_jobs();
             }
             runtime.generator.stop(self);
             runtime.scheduler.stop(graceful);

@@ -180,3 +180,36 @@ fn each_batch_counts_the_records_received_for_it_when_only_a_window_reads_the_st
         ]
     );
 }
+
+/// Names of this process's threads that start with `prefix` (Linux truncates names to 15 bytes).
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+#[test]
+fn the_block_timer_follows_the_contexts_clock_and_ends_with_the_context() {
+    let _turn = context_turn();
+    let ctx = Context::new(Conf::empty().master("local[2]").set("spark.streaming.blockInterval", "200ms")).unwrap();
+    let clock = Arc::new(ManualClock::new(0));
+    let ssc = StreamingContext::with_clock(&ctx, S(1), clock.clone());
+    let running = Arc::new(Mutex::new(None));
+    ssc.receiver_stream(Pushed(running.clone())).count().foreach_rdd(|_, _| Ok(()));
+    ssc.start().unwrap();
+    let receiver = running.lock().clone().unwrap();
+    (0..3).for_each(|i| receiver.store(i));
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(ctx.block_manager_stats().blocks, 0, "no block interval has passed on the context's clock");
+    clock.advance(200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while ctx.block_manager_stats().blocks == 0 {
+        assert!(std::time::Instant::now() < deadline, "the block was not cut when the clock reached 200 ms");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(threads_named("block-generator"), 1);
+    ssc.stop(true, false);
+    assert_eq!(threads_named("block-generator"), 0, "stop waits for the block timer to end");
+}

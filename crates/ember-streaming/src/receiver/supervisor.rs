@@ -4,6 +4,7 @@
 use super::block_generator::BlockGenerator;
 use super::{Receiver, ReceiverContext, ReceiverInfo};
 use crate::scheduler::listener::StreamingEvent;
+use crate::util::clock::Clock;
 use ember_core::rdd::InputBlock;
 use ember_core::Data;
 use parking_lot::Mutex;
@@ -164,7 +165,10 @@ pub(crate) trait ReceiverControl: Send + Sync {
 pub(crate) struct Supervisor<T: Data> {
     pub(crate) shared: Arc<Shared<T>>,
     block_interval: Duration,
+    /// The context's clock: blocks are cut on it, as batches are generated on it.
+    clock: Arc<dyn Clock>,
     stop_timer: Arc<AtomicBool>,
+    timer: Mutex<Option<std::thread::JoinHandle<()>>>,
     used: AtomicBool,
 }
 
@@ -174,6 +178,7 @@ impl<T: Data> Supervisor<T> {
         receiver: Box<dyn Receiver<T>>,
         blocks: BlockGenerator<T>,
         block_interval: Duration,
+        clock: Arc<dyn Clock>,
         restart_delay: Duration,
         events: Box<dyn Fn(StreamingEvent) + Send + Sync>,
     ) -> Self {
@@ -193,7 +198,9 @@ impl<T: Data> Supervisor<T> {
                 starting: Mutex::default(),
             }),
             block_interval,
+            clock,
             stop_timer: Arc::new(AtomicBool::new(false)),
+            timer: Mutex::default(),
             used: AtomicBool::new(false),
         }
     }
@@ -206,22 +213,29 @@ impl<T: Data> Supervisor<T> {
 
 impl<T: Data> ReceiverControl for Supervisor<T> {
     fn start(&self) {
-        Shared::start_receiver(&self.shared);
-        let (shared, stop, interval) = (self.shared.clone(), self.stop_timer.clone(), self.block_interval);
-        std::thread::Builder::new()
+        let (shared, stop, clock) = (self.shared.clone(), self.stop_timer.clone(), self.clock.clone());
+        let interval = self.block_interval.as_millis() as u64;
+        let timer = std::thread::Builder::new()
             .name(format!("block-generator-{}", self.shared.stream_id))
             .spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(interval);
+                let mut next = clock.now_ms() + interval;
+                while clock.wait_till(next, &stop) {
                     shared.cut_block();
+                    next += interval;
                 }
             })
             .expect("spawning a block generator thread");
+        *self.timer.lock() = Some(timer);
+        Shared::start_receiver(&self.shared);
     }
 
     fn stop(&self) {
         Shared::stop(&self.shared, "Stopped by driver");
         self.stop_timer.store(true, Ordering::SeqCst);
+        self.clock.wake();
+        if let Some(timer) = self.timer.lock().take() {
+            let _ = timer.join();
+        }
     }
 
     fn pending_records(&self) -> u64 {

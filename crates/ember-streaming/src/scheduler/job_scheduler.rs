@@ -4,7 +4,7 @@
 use super::listener::{BatchInfo, OutputOperationInfo, StreamingEvent};
 use super::Job;
 use crate::Time;
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Sender, TrySendError};
 use ember_core::listener::now_ms;
 use ember_core::{Error, Result};
 use parking_lot::Mutex;
@@ -80,8 +80,9 @@ fn run_job(set: &JobSet, op_id: usize, job: Job, cb: &SchedulerCallbacks) {
 }
 
 impl JobScheduler {
-    pub(crate) fn start(threads: usize, callbacks: SchedulerCallbacks) -> Result<JobScheduler> {
-        let (sender, receiver) = crossbeam_channel::unbounded::<Queued>();
+    /// Starts `threads` workers; at most `capacity` jobs wait in the queue (then `submit` waits).
+    pub(crate) fn start(threads: usize, capacity: usize, callbacks: SchedulerCallbacks) -> Result<JobScheduler> {
+        let (sender, receiver) = crossbeam_channel::bounded::<Queued>(capacity.max(1));
         let callbacks = Arc::new(callbacks);
         let skip_queued = Arc::new(AtomicBool::new(false));
         let mut workers = Vec::new();
@@ -156,18 +157,31 @@ impl JobScheduler {
             skipped: AtomicBool::new(false),
             info: Mutex::new(info),
         });
-        if let Some(sender) = &*self.sender.lock() {
-            for (op_id, job) in jobs.into_iter().enumerate() {
-                let _ = sender.send((set.clone(), op_id, job));
+        let Some(sender) = self.sender.lock().clone() else { return };
+        for (op_id, job) in jobs.into_iter().enumerate() {
+            // A full queue makes batch generation wait here, so jobs never pile up without
+            // limit when output operations are slower than the batch interval.
+            if let Err(TrySendError::Full(queued)) = sender.try_send((set.clone(), op_id, job)) {
+                tracing::warn!(
+                    "The job queue is full ({} jobs): the batch of {time} waits for a job to complete (output operations are slower than the batch interval)",
+                    sender.capacity().unwrap_or(0)
+                );
+                let _ = sender.send(queued);
             }
         }
+    }
+
+    /// Makes workers skip the jobs still queued (a non-graceful stop), so a batch generation
+    /// waiting for room in a full queue gets it at once.
+    pub(crate) fn drop_queued_jobs(&self) {
+        self.skip_queued.store(true, Ordering::SeqCst);
     }
 
     /// Stops taking jobs; graceful runs every queued job first, otherwise only running ones end
     /// and the batches of the dropped jobs are reported as not run.
     pub(crate) fn stop(&self, graceful: bool) {
         if !graceful {
-            self.skip_queued.store(true, Ordering::SeqCst);
+            self.drop_queued_jobs();
         }
         self.sender.lock().take();
         // A job that stops the context is not waited for by itself: its thread goes on to

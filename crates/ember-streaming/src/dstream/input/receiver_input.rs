@@ -98,6 +98,7 @@ impl StreamingContext {
             Box::new(receiver),
             BlockGenerator::new(store, max_rate.map(|r| r as u64), max_block_records),
             block_interval,
+            self.inner.clock.clone(),
             restart_delay,
             {
                 let ssc = Arc::downgrade(&self.inner);
