@@ -5,44 +5,17 @@
 //! stream cannot consider (a dangling symlink, a name that is not UTF-8) is skipped with a
 //! warning and a listener event, once while it stays listed.
 
+mod common;
+use common::{log_lines_with, logs, wait_for};
+
 use ember_core::{Conf, Context};
 use ember_streaming::scheduler::listener::{SkippedInputFile, StreamingListener};
 use ember_streaming::testing::context_turn;
 use ember_streaming::StreamingContext;
 use parking_lot::Mutex;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
-
-/// Everything logged by any thread of this test binary, without colours.
-fn logs() -> &'static Mutex<Vec<u8>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let subscriber =
-            tracing_subscriber::fmt().with_ansi(false).with_writer(move || LogWriter(sink.clone())).finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        logs
-    })
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The logged lines that mention `needle`.
-fn log_lines_with(needle: &str) -> Vec<String> {
-    String::from_utf8_lossy(&logs().lock()).lines().filter(|l| l.contains(needle)).map(str::to_owned).collect()
-}
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Default)]
 struct Skipped(Mutex<Vec<SkippedInputFile>>);
@@ -62,14 +35,6 @@ fn move_in(dir: &Path, name: &str, contents: &[u8]) {
     let staging = dir.parent().unwrap().join(format!("staging-{name}"));
     std::fs::write(&staging, contents).unwrap();
     std::fs::rename(&staging, dir.join(name)).unwrap();
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

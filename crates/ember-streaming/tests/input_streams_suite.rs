@@ -3,6 +3,9 @@
 //! reconnected to without losing what was read, refused connections are retried, bad input is
 //! counted and skipped, a panicking receiver is restarted, and `local[1]` is enough.
 
+mod common;
+use common::{collect, wait_for};
+
 use ember_core::{Conf, Context};
 use ember_streaming::receiver::{Receiver, ReceiverContext, ReceiverInfo};
 use ember_streaming::scheduler::listener::StreamingListener;
@@ -12,7 +15,7 @@ use parking_lot::Mutex;
 use std::io::Write;
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn ssc(master: &str) -> StreamingContext {
     let conf = Conf::empty()
@@ -20,25 +23,6 @@ fn ssc(master: &str) -> StreamingContext {
         .set("spark.streaming.blockInterval", "20ms")
         .set("spark.streaming.receiverRestartDelay", "100");
     StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100))
-}
-
-/// Collects every record of every batch.
-fn collect<T: ember_core::Data>(stream: &ember_streaming::DStream<T>) -> Arc<Mutex<Vec<T>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    stream.foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
-        sink.lock().extend(rdd.collect()?);
-        Ok(())
-    });
-    seen
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Serves each connection the next list of byte chunks, then closes it.

@@ -2,30 +2,16 @@
 //! behind, batch generation waits for room instead of queueing jobs without limit, and no
 //! batch is lost; a non-graceful stop still ends promptly with a full queue.
 
+mod common;
+use common::Batches;
+
 use ember_core::{Conf, Context};
-use ember_streaming::scheduler::listener::{BatchInfo, StreamingListener};
 use ember_streaming::testing::context_turn;
 use ember_streaming::util::clock::ManualClock;
 use ember_streaming::{RddQueue, StreamingContext, Time};
-use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-#[derive(Default)]
-struct Batches {
-    submitted: Mutex<Vec<u64>>,
-    completed: Mutex<Vec<u64>>,
-}
-
-impl StreamingListener for Batches {
-    fn on_batch_submitted(&self, batch: &BatchInfo) {
-        self.submitted.lock().push(batch.batch_time.millis());
-    }
-    fn on_batch_completed(&self, batch: &BatchInfo) {
-        self.completed.lock().push(batch.batch_time.millis());
-    }
-}
 
 /// Releases the held output operation when dropped, so a failed assertion cannot leave the
 /// context's stop waiting for it.

@@ -1,149 +1,21 @@
 //! Received data lands in the batch it was received for, whatever reads the stream (Spark's
-//! `ReceivedBlockTracker.allocateBlocksToBatch`): Spark's `WindowOperationsSuite` cases whose
-//! slide differs from the batch interval, with their input stored through a real receiver,
-//! and the per-batch record counts listeners see.
+//! `ReceivedBlockTracker.allocateBlocksToBatch`): the per-batch record counts listeners see when
+//! only a window with a longer slide reads a receiver, and the block timer that cuts received
+//! records into blocks on the context's clock. (`window_operations_suite` runs every Spark
+//! window case through a receiver as well.)
 
 mod common;
-use common::sorted;
+use common::{Batches, Pushed};
 
 use ember_core::{Conf, Context};
-use ember_streaming::receiver::{Receiver, ReceiverContext};
-use ember_streaming::scheduler::listener::{BatchInfo, StreamingListener};
-use ember_streaming::testing::{context_turn, Harness};
+use ember_streaming::testing::context_turn;
 use ember_streaming::util::clock::ManualClock;
-use ember_streaming::{DStream, StreamingContext, Time};
+use ember_streaming::{StreamingContext, Time};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
 
 const S: fn(u64) -> Duration = Duration::from_secs;
-
-type Pairs = Vec<Vec<(String, i32)>>;
-
-fn pairs(batches: &[&[(&str, i32)]]) -> Pairs {
-    batches.iter().map(|b| b.iter().map(|(k, v)| (k.to_string(), *v)).collect()).collect()
-}
-
-/// Runs `op` for `batches` batches on input stored through a receiver.
-fn through_receiver<T: ember_core::Data, U: ember_core::Data>(
-    input: Vec<Vec<T>>,
-    batches: usize,
-    op: impl FnOnce(DStream<T>) -> DStream<U>,
-) -> Vec<Vec<U>> {
-    Harness::new().through_receiver().run_with_gaps(input.into_iter().map(Some).collect(), batches, op).unwrap()
-}
-
-/// Spark's `largerSlideInput`.
-fn larger_slide_input() -> Pairs {
-    pairs(&[&[("a", 1)], &[("a", 2)], &[("a", 3)], &[("a", 4)], &[("a", 5)], &[("a", 6)], &[], &[]])
-}
-
-/// Spark's `largerSlideReduceOutput`.
-fn larger_slide_output() -> Pairs {
-    pairs(&[&[("a", 3)], &[("a", 10)], &[("a", 18)], &[("a", 11)]])
-}
-
-/// Spark's `bigInput`.
-fn big_input() -> Pairs {
-    let a = &[("a", 1)][..];
-    let ab = &[("a", 1), ("b", 1)][..];
-    let abc = &[("a", 1), ("b", 1), ("c", 1)][..];
-    pairs(&[a, ab, abc, ab, a, &[], a, ab, abc, ab, a, &[]])
-}
-
-/// Spark's `bigReduceOutput`.
-fn big_reduce_output() -> Pairs {
-    let a = &[("a", 1)][..];
-    let a2b = &[("a", 2), ("b", 1)][..];
-    let a2b2c = &[("a", 2), ("b", 2), ("c", 1)][..];
-    pairs(&[a, a2b, a2b2c, a2b2c, a2b, a, a, a2b, a2b2c, a2b2c, a2b, a])
-}
-
-/// Spark's `bigReduceInvOutput`: without a filter, keys stay at 0.
-fn big_reduce_inv_output() -> Pairs {
-    let a2b1c0 = &[("a", 2), ("b", 1), ("c", 0)][..];
-    let a1b0c0 = &[("a", 1), ("b", 0), ("c", 0)][..];
-    let a2b2c1 = &[("a", 2), ("b", 2), ("c", 1)][..];
-    pairs(&[
-        &[("a", 1)],
-        &[("a", 2), ("b", 1)],
-        a2b2c1,
-        a2b2c1,
-        a2b1c0,
-        a1b0c0,
-        a1b0c0,
-        a2b1c0,
-        a2b2c1,
-        a2b2c1,
-        a2b1c0,
-        a1b0c0,
-    ])
-}
-
-/// Spark's `testReduceByKeyAndWindow`, `…WithInverse` and `…WithFilteredInverse` on one case:
-/// (window, slide) with `expected.len() * slide / batch` batches.
-fn reduce_by_key_and_window_cases(input: Pairs, w: Duration, s: Duration, expected: Pairs, expected_inv: Pairs) {
-    let batches = expected.len() * s.as_secs() as usize;
-    let naive = through_receiver(input.clone(), batches, |d| d.reduce_by_key_and_window(|a, b| a + b, w, s));
-    assert_eq!(sorted(naive), expected, "reduce_by_key_and_window");
-    let inv = through_receiver(input.clone(), batches, |d| {
-        d.reduce_by_key_and_window_inv(|a, b| a + b, |a, b| a - b, w, s).checkpoint(S(100))
-    });
-    assert_eq!(sorted(inv), expected_inv, "reduce_by_key_and_window_inv");
-    let filtered = through_receiver(input, batches, |d| {
-        d.reduce_by_key_and_window_inv_filter(|a, b| a + b, |a, b| a - b, w, s, |(_, v)| *v != 0).checkpoint(S(100))
-    });
-    assert_eq!(sorted(filtered), expected, "reduce_by_key_and_window_inv_filter");
-}
-
-#[test]
-fn window_non_overlapping_drops_the_batches_between_windows() {
-    // Spark's "window - non-overlapping window": window 2 s, slide 3 s; batch 1 is in no window.
-    let input: Vec<Vec<i32>> = (0..6).map(|i| vec![i]).collect();
-    assert_eq!(through_receiver(input, 6, |d| d.window(S(2), S(3))), vec![vec![1, 2], vec![4, 5]]);
-}
-
-#[test]
-fn window_larger_window() {
-    // Spark's "window - larger window": window 4 s, slide 2 s.
-    let input: Vec<Vec<i32>> = (0..6).map(|i| vec![i]).collect();
-    assert_eq!(
-        through_receiver(input, 8, |d| d.window(S(4), S(2))),
-        vec![vec![0, 1], vec![0, 1, 2, 3], vec![2, 3, 4, 5], vec![4, 5]]
-    );
-}
-
-#[test]
-fn reduce_by_key_and_window_larger_slide_time() {
-    // Spark's "larger slide time" (window 4 s, slide 2 s): the same output with and without
-    // the inverse function.
-    reduce_by_key_and_window_cases(larger_slide_input(), S(4), S(2), larger_slide_output(), larger_slide_output());
-}
-
-#[test]
-fn reduce_by_key_and_window_big_test() {
-    // Spark's "big test" (window 2 s, slide 1 s).
-    reduce_by_key_and_window_cases(big_input(), S(2), S(1), big_reduce_output(), big_reduce_inv_output());
-}
-
-/// Stores what the test hands it.
-struct Pushed(Arc<Mutex<Option<ReceiverContext<i32>>>>);
-
-impl Receiver<i32> for Pushed {
-    fn on_start(&mut self, ctx: ReceiverContext<i32>) {
-        *self.0.lock() = Some(ctx);
-    }
-    fn on_stop(&mut self) {}
-}
-
-#[derive(Default)]
-struct Batches(Mutex<Vec<BatchInfo>>);
-
-impl StreamingListener for Batches {
-    fn on_batch_completed(&self, batch: &BatchInfo) {
-        self.0.lock().push(batch.clone());
-    }
-}
 
 #[test]
 fn each_batch_counts_the_records_received_for_it_when_only_a_window_reads_the_stream() {
@@ -169,7 +41,8 @@ fn each_batch_counts_the_records_received_for_it_when_only_a_window_reads_the_st
     }
     ssc.wait_for_listeners();
     ssc.stop(true, false);
-    let counts: Vec<(u64, u64)> = batches.0.lock().iter().map(|b| (b.batch_time.millis(), b.num_records())).collect();
+    let counts: Vec<(u64, u64)> =
+        batches.completed_infos.lock().iter().map(|b| (b.batch_time.millis(), b.num_records())).collect();
     // Jobs run only at 3 s and 6 s, but every batch reports what was received for it.
     assert_eq!(counts, vec![(3000, 3), (6000, 6)].into_iter().collect::<Vec<_>>(), "batches with jobs");
     assert_eq!(

@@ -4,13 +4,14 @@
 //! than `ember.streaming.socket.maxLineBytes` is skipped and reported while the lines after it
 //! still arrive.
 
+mod common;
+use common::{collect, wait_for};
+
 use ember_core::{Conf, Context};
 use ember_streaming::testing::context_turn;
 use ember_streaming::StreamingContext;
-use parking_lot::Mutex;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A context on `local[2]` with short blocks and restarts, plus the `extra` settings.
@@ -23,25 +24,6 @@ fn ssc(extra: &[(&str, &str)]) -> StreamingContext {
         |conf, (key, value)| conf.set(*key, *value),
     );
     StreamingContext::new(&Context::new(conf).unwrap(), Duration::from_millis(100))
-}
-
-/// Collects the lines of every batch.
-fn collect(stream: &ember_streaming::DStream<String>) -> Arc<Mutex<Vec<String>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    stream.foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
-        sink.lock().extend(rdd.collect()?);
-        Ok(())
-    });
-    seen
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Asserts the client closes `conn` (the server reads end of stream) within a few seconds.

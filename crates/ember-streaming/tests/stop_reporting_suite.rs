@@ -2,61 +2,22 @@
 //! completed, a graceful stop that times out logs the received data it drops, and invalid stop
 //! and remember settings are refused by `start()` with the key and the value.
 
+mod common;
+use common::{logs, Batches, Pushed};
+
 use ember_core::{Conf, Context};
-use ember_streaming::receiver::{Receiver, ReceiverContext};
-use ember_streaming::scheduler::listener::{BatchInfo, StreamingListener};
 use ember_streaming::testing::context_turn;
 use ember_streaming::util::clock::ManualClock;
 use ember_streaming::{StreamingContext, Time};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Everything logged by any thread of this test binary, without colours.
-fn logs() -> &'static Mutex<Vec<u8>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let subscriber =
-            tracing_subscriber::fmt().with_ansi(false).with_writer(move || LogWriter(sink.clone())).finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        logs
-    })
-}
-
-struct LogWriter(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn manual(conf: Conf) -> (StreamingContext, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(0));
     let ctx = Context::new(conf.master("local[2]")).unwrap();
     (StreamingContext::with_clock(&ctx, Duration::from_secs(1), clock.clone()), clock)
-}
-
-#[derive(Default)]
-struct Batches {
-    submitted: Mutex<Vec<u64>>,
-    completed: Mutex<Vec<u64>>,
-}
-
-impl StreamingListener for Batches {
-    fn on_batch_submitted(&self, batch: &BatchInfo) {
-        self.submitted.lock().push(batch.batch_time.millis());
-    }
-    fn on_batch_completed(&self, batch: &BatchInfo) {
-        self.completed.lock().push(batch.batch_time.millis());
-    }
 }
 
 #[test]
@@ -96,16 +57,6 @@ fn batches_skipped_by_a_non_graceful_stop_are_not_reported_as_completed() {
     assert_eq!(*batches.completed.lock(), vec![1000], "only the batch that ran completed");
     assert!(!ssc.wait_for_batch(Time::from_millis(3000), Duration::ZERO), "skipped batches were not processed");
     ssc.spark_context().stop();
-}
-
-/// Stores what the test hands it.
-struct Pushed(Arc<Mutex<Option<ReceiverContext<i32>>>>);
-
-impl Receiver<i32> for Pushed {
-    fn on_start(&mut self, ctx: ReceiverContext<i32>) {
-        *self.0.lock() = Some(ctx);
-    }
-    fn on_stop(&mut self) {}
 }
 
 #[test]

@@ -11,6 +11,9 @@
 //!   `testReduceByKeyAndWindowWithFilteredInverse` (`… with inverse and filter functions - big test`);
 //! - `groupByKeyAndWindow`, `countByWindow`, `countByValueAndWindow`.
 //!
+//! Every case runs twice: on a stream computed from the input, as Spark's `TestInputStream`, and
+//! on the same input stored through a real receiver (`Harness::through_receiver`).
+//!
 //! As in Spark's `TestSuiteBase`: 1 s batches, input in 2 partitions on `local[2]`, a manual
 //! clock, empty batches after the input, `expected.len() * (slide / batch)` batches run, one
 //! output per batch in which the result stream produced an RDD, and the number of outputs must
@@ -25,7 +28,7 @@ mod common;
 use common::sorted;
 
 use ember_core::{Conf, Context, Data, StorageLevel};
-use ember_streaming::testing::{context_turn, run_operation};
+use ember_streaming::testing::{context_turn, run_operation, Harness};
 use ember_streaming::util::clock::ManualClock;
 use ember_streaming::{DStream, RddQueue, StreamingContext, Time};
 use std::collections::BTreeSet;
@@ -53,15 +56,22 @@ fn num_batches<U>(expected: &[Vec<U>], slide: Duration) -> usize {
     expected.len() * (slide.as_millis() / BATCH.as_millis()) as usize
 }
 
-/// Spark's `testOperation(input, operation, expectedOutput, numBatches, useSet = true)`.
+/// Spark's `testOperation(input, operation, expectedOutput, numBatches, useSet = true)`, run
+/// twice: on a stream computed from the input (Spark's `TestInputStream`), and on the same
+/// input stored through a real receiver, whose data must land in its own batch whatever the
+/// window reads (a slide longer than the batch skips batches, and their data).
 fn test_operation<T: Data, U: Data + Ord + Debug>(
     input: Vec<Vec<T>>,
-    operation: impl FnOnce(DStream<T>) -> DStream<U>,
+    operation: impl Fn(DStream<T>) -> DStream<U>,
     expected: Vec<Vec<U>>,
     num_batches: usize,
 ) {
-    let output = run_operation(input, num_batches, operation).unwrap();
-    assert_eq!(sorted(output), sorted(expected));
+    let expected = sorted(expected);
+    let output = run_operation(input.clone(), num_batches, &operation).unwrap();
+    assert_eq!(sorted(output), expected, "computed input");
+    let input = input.into_iter().map(Some).collect();
+    let output = Harness::new().through_receiver().run_with_gaps(input, num_batches, &operation).unwrap();
+    assert_eq!(sorted(output), expected, "input through a receiver");
 }
 
 // Spark's helpers, one each.
