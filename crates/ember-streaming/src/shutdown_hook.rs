@@ -5,17 +5,42 @@
 //! The first signal stops the running context (gracefully if the key says so) from a thread of
 //! its own, so `await_termination` returns and the program ends normally. A signal that finds
 //! no running context, or a second signal, takes the course it had before Ember installed
-//! anything: handlers registered earlier still run (signal-hook chains them), and then the
-//! default action ends the process.
+//! anything: handlers registered earlier still run (signal-hook chains them); a signal that was
+//! ignored stays ignored; one that had its default action ends the process as it would have.
 
 use crate::context::SscInner;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+/// What a signal did before Ember's handler was installed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Previous {
+    /// The default action (for SIGINT and SIGTERM: end the process).
+    Default,
+    /// Ignored.
+    Ignored,
+    /// A handler of the program's own, which signal-hook still calls.
+    Handler,
+}
+
+fn previous_disposition(signal: i32) -> Previous {
+    // SAFETY: reading the current action with a null new action changes nothing.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    if unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) } != 0 {
+        return Previous::Default;
+    }
+    match old.sa_sigaction {
+        libc::SIG_DFL => Previous::Default,
+        libc::SIG_IGN => Previous::Ignored,
+        _ => Previous::Handler,
+    }
+}
+
 /// Installs the handler once per process; later calls do nothing.
 pub(crate) fn install() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        let previous = [(SIGINT, previous_disposition(SIGINT)), (SIGTERM, previous_disposition(SIGTERM))];
         let mut signals = match Signals::new([SIGINT, SIGTERM]) {
             Ok(signals) => signals,
             Err(e) => {
@@ -40,7 +65,10 @@ pub(crate) fn install() {
                         inner.stop(false, graceful);
                     }
                     _ => {
-                        let _ = signal_hook::low_level::emulate_default_handler(signal);
+                        let before = previous.iter().find(|(s, _)| *s == signal).map_or(Previous::Default, |p| p.1);
+                        if before == Previous::Default {
+                            let _ = signal_hook::low_level::emulate_default_handler(signal);
+                        }
                     }
                 }
             }
