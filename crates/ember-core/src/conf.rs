@@ -264,14 +264,20 @@ fn parse_bytes(v: &str) -> Option<u64> {
 fn parse_duration(v: &str, default_unit: Duration) -> Option<Duration> {
     let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
     let n: u64 = v[..split].parse().ok()?;
-    Some(match v[split..].trim() {
-        "" => default_unit * n as u32,
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" | "min" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        _ => return None,
-    })
+    // Exact or invalid: a value too large is an error, never truncated or wrapped.
+    let secs = |per: u64| n.checked_mul(per).map(Duration::from_secs);
+    match v[split..].trim() {
+        "" => default_unit
+            .as_nanos()
+            .checked_mul(u128::from(n))
+            .and_then(|ns| u64::try_from(ns).ok())
+            .map(Duration::from_nanos),
+        "ms" => Some(Duration::from_millis(n)),
+        "s" => Some(Duration::from_secs(n)),
+        "m" | "min" => secs(60),
+        "h" => secs(3600),
+        _ => None,
+    }
 }
 
 /// How many worker threads and task attempts a `spark.master` string asks for.
@@ -342,6 +348,15 @@ mod tests {
         let err = Conf::empty().set("spark.driver.memory", "99999999999t").get_bytes("spark.driver.memory", 0);
         let err = err.unwrap_err().to_string();
         assert!(err.contains("'99999999999t'") && err.contains("spark.driver.memory"), "{err}");
+    }
+
+    #[test]
+    fn a_duration_is_exact_or_invalid_never_truncated_or_wrapped() {
+        // 5e9 ms does not fit the u32 a bare number used to be multiplied by.
+        assert_eq!(parse_duration("5000000000", Duration::from_millis(1)), Some(Duration::from_millis(5_000_000_000)));
+        assert_eq!(parse_duration("99999999999999999h", Duration::from_secs(1)), None);
+        assert_eq!(parse_duration("999999999999999999min", Duration::from_secs(1)), None);
+        assert_eq!(parse_duration("99999999999999999999", Duration::from_secs(1)), None);
     }
 
     #[test]

@@ -26,6 +26,28 @@ impl StreamingListener for Skipped {
     }
 }
 
+/// A running text file stream over a fresh directory, with its lines and skipped files.
+struct Watched {
+    root: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    ssc: StreamingContext,
+    skipped: Arc<Skipped>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+fn watched() -> Watched {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("in");
+    std::fs::create_dir(&dir).unwrap();
+    let ssc = ssc();
+    let skipped = Arc::new(Skipped::default());
+    ssc.add_streaming_listener(skipped.clone());
+    let lines = common::collect(&ssc.text_file_stream(&dir));
+    ssc.start().unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    Watched { root, dir, ssc, skipped, lines }
+}
+
 fn ssc() -> StreamingContext {
     StreamingContext::new(&Context::new(Conf::empty().master("local[2]")).unwrap(), Duration::from_millis(100))
 }
@@ -120,21 +142,8 @@ fn a_file_that_vanishes_before_it_is_read_is_a_reported_error_not_a_crash() {
 fn a_dangling_symlink_is_reported_once_while_listed_and_the_other_files_are_read() {
     logs();
     let _turn = context_turn();
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("in");
-    std::fs::create_dir(&dir).unwrap();
+    let Watched { root, dir, ssc, skipped, lines } = watched();
     let broken = dir.join("broken.txt");
-    let ssc = ssc();
-    let skipped = Arc::new(Skipped::default());
-    ssc.add_streaming_listener(skipped.clone());
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    ssc.text_file_stream(&dir).foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
-        sink.lock().extend(rdd.collect()?);
-        Ok(())
-    });
-    ssc.start().unwrap();
-    std::thread::sleep(Duration::from_millis(150));
     std::os::unix::fs::symlink(root.path().join("nowhere.txt"), &broken).unwrap();
     move_in(&dir, "good.txt", b"g1\ng2\n");
     wait_for("good.txt", || lines.lock().len() >= 2);
@@ -172,20 +181,7 @@ fn a_dangling_symlink_is_reported_once_while_listed_and_the_other_files_are_read
 fn a_file_whose_name_is_not_utf8_is_reported_not_silently_skipped() {
     use std::os::unix::ffi::OsStrExt;
     let _turn = context_turn();
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("in");
-    std::fs::create_dir(&dir).unwrap();
-    let ssc = ssc();
-    let skipped = Arc::new(Skipped::default());
-    ssc.add_streaming_listener(skipped.clone());
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    ssc.text_file_stream(&dir).foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
-        sink.lock().extend(rdd.collect()?);
-        Ok(())
-    });
-    ssc.start().unwrap();
-    std::thread::sleep(Duration::from_millis(150));
+    let Watched { root, dir, ssc, skipped, lines } = watched();
     let name = std::ffi::OsStr::from_bytes(b"latin1-\xe9.txt");
     std::fs::write(root.path().join("staging"), "x\n").unwrap();
     std::fs::rename(root.path().join("staging"), dir.join(name)).unwrap();
@@ -207,20 +203,7 @@ fn a_file_whose_name_is_not_utf8_is_reported_not_silently_skipped() {
 fn a_file_without_read_permission_fails_its_batch_with_its_name_unless_root_can_read_it() {
     use std::os::unix::fs::PermissionsExt;
     let _turn = context_turn();
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("in");
-    std::fs::create_dir(&dir).unwrap();
-    let ssc = ssc();
-    let skipped = Arc::new(Skipped::default());
-    ssc.add_streaming_listener(skipped.clone());
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    ssc.text_file_stream(&dir).foreach_rdd(move |rdd, _| -> ember_core::Result<()> {
-        sink.lock().extend(rdd.collect()?);
-        Ok(())
-    });
-    ssc.start().unwrap();
-    std::thread::sleep(Duration::from_millis(150));
+    let Watched { root, dir, ssc, skipped, lines } = watched();
     let staging = root.path().join("staging-secret.txt");
     std::fs::write(&staging, "s1\n").unwrap();
     std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o000)).unwrap();
