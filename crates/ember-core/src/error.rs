@@ -1,17 +1,22 @@
 //! Ember's single error type: one variant per situation a user can hit, each with a clear message.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Result type of every fallible Ember call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in Ember, with the message the user sees.
 ///
+/// `Debug` prints that message too (and any cause it does not already name), so a
+/// `fn main() -> ember::Result<()>` that fails shows the user a sentence, not a structure.
+///
 /// ```
 /// let err = ember_core::Error::ContextStopped;
 /// assert_eq!(err.to_string(), "Cannot call methods on a stopped Context.");
+/// assert_eq!(format!("{err:?}"), "Cannot call methods on a stopped Context.");
 /// ```
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum Error {
     /// A method was called on a `Context` after `stop()`.
     #[error("Cannot call methods on a stopped Context.")]
@@ -43,13 +48,14 @@ pub enum Error {
         /// The last failure's message (for a panic, its message).
         message: String,
     },
-    /// An I/O operation failed; `context` says what Ember was doing.
-    #[error("{context}: {message}")]
+    /// An I/O operation failed; `context` says what Ember was doing, and the operating system's
+    /// error is kept as the cause ([`Error::io_error`], `source()`).
+    #[error("{context}: {source}")]
     Io {
         /// What Ember was doing.
         context: String,
-        /// The operating system's message.
-        message: String,
+        /// The operating system's error.
+        source: Arc<std::io::Error>,
     },
     /// A line of a text input is not valid UTF-8.
     #[error(
@@ -94,7 +100,39 @@ pub enum Error {
 impl Error {
     /// Wraps an `std::io::Error` with what Ember was doing when it happened.
     pub fn io(context: impl Into<String>, err: std::io::Error) -> Self {
-        Error::Io { context: context.into(), message: err.to_string() }
+        Error::Io { context: context.into(), source: Arc::new(err) }
+    }
+
+    /// The operating system's error behind an [`Error::Io`].
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// let err = ember_core::Error::io("reading in.txt", ErrorKind::NotFound.into());
+    /// assert_eq!(err.io_error().map(|e| e.kind()), Some(ErrorKind::NotFound));
+    /// ```
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Error {
+    /// The message, then each deeper cause the message does not already include (as `anyhow`
+    /// prints a chain).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let message = self.to_string();
+        f.write_str(&message)?;
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !message.contains(&text) {
+                write!(f, "\n\nCaused by:\n    {text}")?;
+            }
+            cause = c.source();
+        }
+        Ok(())
     }
 }
 

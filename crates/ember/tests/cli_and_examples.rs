@@ -467,7 +467,8 @@ fn wordcount_of_a_missing_path_fails_with_a_message() {
     let finished = run_ember(&["--master", "local[2]", "wordcount", missing.to_str().unwrap()]);
     assert!(!finished.status.success(), "succeeded on a missing file:\n{}", finished.stdout);
     assert!(finished.stdout.is_empty(), "{}", finished.stdout);
-    assert!(finished.stderr.contains("no-such-file.txt"), "the error does not name the path:\n{}", finished.stderr);
+    let expected = format!("error: Input path does not exist: {}", missing.display());
+    assert!(finished.stderr.lines().any(|l| l == expected), "expected the line {expected:?} in:\n{}", finished.stderr);
 }
 
 #[test]

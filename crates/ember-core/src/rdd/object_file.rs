@@ -40,7 +40,11 @@ pub(crate) fn read_frames<T: Data>(path: PathBuf, compress: bool) -> Chunks<T> {
     let mut reader = BufReader::new(file);
     Box::new(std::iter::from_fn(move || {
         codec::read_frame::<T>(&mut reader, compress).unwrap_or_else(|e| {
-            raise(Error::Io { context: format!("reading {}", path.display()), message: e.to_string() })
+            let context = format!("reading {}", path.display());
+            raise(match e {
+                Error::Io { source, .. } => Error::Io { context, source },
+                other => Error::Codec(format!("{context}: {other}")),
+            })
         })
     }))
 }

@@ -83,12 +83,19 @@ fn word_pairs(lines: Rdd<String>) -> Rdd<(String, u64)> {
         .reduce_by_key(|a, b| a + b)
 }
 
-fn main() -> ember::Result<()> {
+fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EMBER_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    // A failure is one readable line, as other command-line tools print theirs.
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> ember::Result<()> {
     match cli.command {
         Command::Version => println!("ember {}", env!("CARGO_PKG_VERSION")),
         Command::Demo { seconds, batch_ms, rate } => {
