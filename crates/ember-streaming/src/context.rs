@@ -506,7 +506,9 @@ impl SscInner {
     /// Generates the jobs of the batch at `time` and queues them (JobGenerator.generateJobs):
     /// first every block received so far is allocated to this batch.
     pub(crate) fn generate_batch(&self, time: Time) {
-        for receiver in self.receivers.lock().iter() {
+        // Only streams an output reads: their clear_metadata frees the allocations again (an
+        // unused receiver is not started, and an allocation nothing cleans would pile up).
+        for receiver in self.receivers.lock().iter().filter(|r| r.is_used()) {
             let records =
                 self.block_tracker.allocate_blocks_to_batch(time, receiver.stream_id(), receiver.take_blocks());
             self.report_input(time, receiver.stream_id(), records);
